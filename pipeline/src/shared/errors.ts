@@ -1,0 +1,41 @@
+/**
+ * The one catalogue of aisflow error codes (fastify `lib/errors.js`, nats.js `jserrors.ts`).
+ * Codes are stable: never reuse or rename one; add new codes at the end of their area.
+ * docs/errors.md lists every code; a unit test keeps the two in step.
+ */
+export const ErrorCodes = {
+  // configuration
+  AISFLOW_ERR_CONFIG_INVALID: 'one or more configuration values are invalid',
+  // API
+  AISFLOW_ERR_API_BAD_REQUEST: 'the request is malformed',
+  AISFLOW_ERR_API_NOT_FOUND: 'the resource does not exist',
+  AISFLOW_ERR_API_UNAUTHORIZED: 'a bearer token is required',
+  AISFLOW_ERR_API_FORBIDDEN: 'the bearer token is not accepted',
+  AISFLOW_ERR_API_DISABLED: 'the route is disabled by configuration',
+  AISFLOW_ERR_API_UNAVAILABLE: 'a dependency is unavailable',
+  // NATS / JetStream
+  AISFLOW_ERR_NATS_STREAM_CONFLICT: 'the existing stream cannot be changed to the configured settings',
+  AISFLOW_ERR_NATS_PUBLISH: 'publishing to JetStream failed',
+  // stores
+  AISFLOW_ERR_STORE_RETRYABLE: 'a store is temporarily unavailable',
+  AISFLOW_ERR_STORE_UNRECOVERABLE: 'a record cannot be stored',
+  // internal
+  AISFLOW_ERR_INTERNAL: 'an unexpected internal error',
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export class AisflowError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export function isAisflowError(err: unknown): err is AisflowError {
+  return err instanceof AisflowError;
+}
