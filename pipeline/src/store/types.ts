@@ -1,0 +1,95 @@
+import type { StaticFields } from '../ais/types.js';
+
+/**
+ * The contract between fusion (which decides) and the stores (which persist). Fusion hands the
+ * stores already-decided values; the stores make writes monotonic (newer `ts` wins) and
+ * idempotent (a redelivered batch changes nothing), so two fusion processes briefly owning the
+ * same partition during a hand-over cannot corrupt state.
+ */
+
+/** The fused live state of one vessel: the Redis document, and the `vessels` row's latest fix. */
+export interface FusedVesselState {
+  mmsi: number;
+  partition: number;
+  /** time of the report this state reflects, ms since the epoch; the compare-and-set key */
+  ts: number;
+  lat: number | null;
+  lon: number | null;
+  /** knots */
+  speed: number | null;
+  /** degrees true */
+  course: number | null;
+  /** degrees true */
+  heading: number | null;
+  /** navigational status (AIS code), null when not given */
+  status: number | null;
+  /** AIS message type that carried the position */
+  msgType: number;
+  /** the source whose report won */
+  source: string;
+  /** sources that heard this vessel recently (bounded, most recent first) */
+  sources: string[];
+  /** merged static and voyage data (types 5, 19, 24A/B), when any has been seen */
+  static: (StaticFields & { updatedAt: number }) | null;
+}
+
+/** One position history row. Several receivers hearing the same report make one row. */
+export interface HistoryRow {
+  /** idempotency key of the report (mmsi, report time, payload); primary key with `ts` */
+  key: string;
+  mmsi: number;
+  /** report time, ms since the epoch */
+  ts: number;
+  lat: number;
+  lon: number;
+  speed: number | null;
+  course: number | null;
+  heading: number | null;
+  status: number | null;
+  msgType: number;
+  /** every source that heard this report (merged on conflict) */
+  sources: string[];
+}
+
+/** A change to the `vessels` table: static data merged field by field, latest fix monotonic. */
+export interface VesselUpsert {
+  mmsi: number;
+  /** newest report time seen for the vessel, ms; also revives a soft-deleted vessel */
+  lastSeen: number;
+  /** latest accepted fix (only moves forward in time), null when this batch has none */
+  fix: { ts: number; lat: number; lon: number; speed: number | null; course: number | null; heading: number | null } | null;
+  /** static fields to merge (only non-null values overwrite), with their report time */
+  static: { ts: number; fields: StaticFields } | null;
+  sources: string[];
+}
+
+/** Per-source trust as fusion sees it (pure state from fusion/trust.ts), published for the API. */
+export interface SourceTrustView {
+  id: string;
+  /** 0 (distrusted) .. 1 (fully trusted) */
+  score: number;
+  state: 'trusted' | 'demoted' | 'recovering';
+  demotions: number;
+  accepted: number;
+  rejected: number;
+  /** ms since the epoch */
+  lastSeen: number;
+  /** messages per second over the last minute */
+  rate: number;
+}
+
+/** Stores fusion writes to. Errors: RetryableStoreError (breaker, stop pulling) vs UnrecoverableStoreError (DLQ). */
+export interface LiveStateStore {
+  /** Lua compare-and-set per vessel (newer ts wins) plus the partition's geo index. */
+  writeStates(states: readonly FusedVesselState[]): Promise<{ written: number; stale: number }>;
+  writeSources(sources: readonly SourceTrustView[]): Promise<void>;
+  /** Cold-cache read for fusion's LRU misses. */
+  readStates(mmsis: readonly { mmsi: number; partition: number }[]): Promise<Map<number, FusedVesselState>>;
+  close(): Promise<void>;
+}
+
+export interface HistoryStore {
+  /** One transaction: history rows (idempotent) and vessel upserts (sorted by mmsi: no deadlocks). */
+  writeBatch(batch: { history: readonly HistoryRow[]; vessels: readonly VesselUpsert[] }): Promise<{ historyInserted: number; vesselsUpserted: number }>;
+  close(): Promise<void>;
+}
