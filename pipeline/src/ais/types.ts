@@ -82,6 +82,31 @@ export interface SentenceMeta {
   channel: string;
   /** the raw lines that made up the message, in order */
   raw: string[];
+  /** the armoured payload of all fragments, concatenated (the basis of the record's dedup key) */
+  payload: string;
+  /** fill bits of the last fragment */
+  fillBits: number;
+}
+
+export interface DecoderOptions {
+  clock: import('../shared/clock.js').Clock;
+  /** how long a partial multi-sentence message waits for its next part @default 5000 (ms) */
+  fragmentTimeoutMs?: number;
+  /** bound on partial messages held at once; the oldest is evicted (reason fragment_evicted) @default 1024 */
+  maxOpenFragments?: number;
+  /** source id for lines without a tag-block `s:` @default '' */
+  defaultSource?: string;
+  /** lines longer than this are rejected as line_too_long without being parsed @default 4096 (bytes) */
+  maxLineLength?: number;
+}
+
+/** Stateful (multi-sentence assembly) but never throws on input and never reads the wall clock. */
+export interface AisDecoder {
+  /** Decode one line, with or without its line ending. */
+  decode(line: string | Uint8Array, context?: { source?: string; receivedAt?: number }): DecodeOutcome;
+  /** Rejects for partial messages that timed out at clock.now() or were evicted since the last call. Call periodically. */
+  expire(): DecodeOutcome[];
+  readonly openFragments: number;
 }
 
 export type DecodeOutcome =
