@@ -1,3 +1,5 @@
+import type { Clock } from '../shared/clock.js';
+
 /**
  * The decoder's public contract. Ingest, fusion and the API build on these shapes; change them
  * only together with docs/ais-fields.md and docs/record-schema.md.
@@ -89,7 +91,7 @@ export interface SentenceMeta {
 }
 
 export interface DecoderOptions {
-  clock: import('../shared/clock.js').Clock;
+  clock: Clock;
   /** how long a partial multi-sentence message waits for its next part @default 5000 (ms) */
   fragmentTimeoutMs?: number;
   /** bound on partial messages held at once; the oldest is evicted (reason fragment_evicted) @default 1024 */

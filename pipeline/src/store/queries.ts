@@ -1,3 +1,5 @@
+import type { SourceTrustView } from './types.js';
+
 /**
  * What the API reads. Implemented over Redis (live state, geo) and Postgres (history, vessels)
  * by the store module; the API depends only on this interface, so its tests can also run it
@@ -64,7 +66,7 @@ export interface VesselQueries {
   vesselsNear(center: { lon: number; lat: number }, radiusM: number, limit: number, cursor: string | null): Promise<Page<VesselView>>;
   /** history in [fromMs, toMs], oldest first, at most `limit` points */
   track(mmsi: number, fromMs: number, toMs: number, limit: number): Promise<TrackPoint[]>;
-  sources(): Promise<import('./types.js').SourceTrustView[]>;
+  sources(): Promise<SourceTrustView[]>;
   /** number of live vessels (for /metrics/summary and the demo's progress line) */
   countVessels(): Promise<number>;
 }
