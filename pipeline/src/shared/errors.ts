@@ -13,6 +13,11 @@ export const ErrorCodes = {
   AISFLOW_ERR_API_FORBIDDEN: 'the bearer token is not accepted',
   AISFLOW_ERR_API_DISABLED: 'the route is disabled by configuration',
   AISFLOW_ERR_API_UNAVAILABLE: 'a dependency is unavailable',
+  AISFLOW_ERR_API_INVALID_MMSI: 'the MMSI is not exactly 9 digits',
+  AISFLOW_ERR_API_INVALID_BBOX: 'the bounding box is malformed or out of range',
+  AISFLOW_ERR_API_INVALID_RANGE: 'the time range is malformed, inverted or too wide',
+  AISFLOW_ERR_API_CONFIRMATION_REQUIRED: 'a destructive request lacks the right confirmation value',
+  AISFLOW_ERR_API_TOO_MANY_CLIENTS: 'the server has as many stream clients as it accepts',
   // NATS / JetStream
   AISFLOW_ERR_NATS_STREAM_CONFLICT: 'the existing stream cannot be changed to the configured settings',
   AISFLOW_ERR_NATS_PUBLISH: 'publishing to JetStream failed',
