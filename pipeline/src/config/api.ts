@@ -1,0 +1,48 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/**
+ * Settings of `aisflow api` (docs/configuration.md, "api"). Read once in `bin/api.ts` with
+ * `loadConfig(ApiEnv, process.env)`; every default lives here, with its unit.
+ */
+export const ApiEnv = Type.Object({
+  AISFLOW_NATS_URL: Type.String({ default: 'nats://127.0.0.1:4222', description: 'NATS server(s), comma-separated' }),
+  AISFLOW_NATS_STREAM: Type.String({ default: 'AIS', minLength: 1 }),
+  AISFLOW_NATS_DLQ_STREAM: Type.String({ default: 'AIS_DLQ', minLength: 1 }),
+  AISFLOW_NATS_SUBJECT_PREFIX: Type.String({ default: 'ais', pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$' }),
+  AISFLOW_PARTITIONS: Type.Integer({ minimum: 1, maximum: 4096, default: 64 }),
+  AISFLOW_HTTP_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  /** address the API binds; 0.0.0.0 in a pod, 127.0.0.1 for the local demo */
+  AISFLOW_HTTP_HOST: Type.String({ default: '0.0.0.0', minLength: 1 }),
+  AISFLOW_LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
+  AISFLOW_KEY_PREFIX: Type.String({ default: 'aisflow:dev', minLength: 1 }),
+  AISFLOW_REDIS_MODE: Type.Union([Type.Literal('standalone'), Type.Literal('cluster')], { default: 'standalone' }),
+  AISFLOW_REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379' }),
+  /** host:port,host:port (cluster mode) */
+  AISFLOW_REDIS_CLUSTER_NODES: Type.String({ default: '' }),
+  AISFLOW_REDIS_PASSWORD: Type.String({ default: '' }),
+  /** the PgBouncer address in a deployment */
+  AISFLOW_POSTGRES_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:6433/postgres' }),
+  /** bearer token of the /admin routes; empty disables them */
+  AISFLOW_ADMIN_TOKEN: Type.String({ default: '' }),
+  /** largest page of /v1/vessels */
+  AISFLOW_API_MAX_PAGE_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
+  /** most points one /track answer returns */
+  AISFLOW_API_MAX_TRACK_POINTS: Type.Integer({ minimum: 1, maximum: 100_000, default: 10_000 }),
+  /** widest from..to range of /track, in hours (7 days) */
+  AISFLOW_API_MAX_TRACK_RANGE_H: Type.Integer({ minimum: 1, maximum: 24 * 366, default: 168 }),
+  /** largest near= radius, in metres */
+  AISFLOW_API_MAX_RADIUS_M: Type.Integer({ minimum: 1, maximum: 20_000_000, default: 500_000 }),
+  /** SSE comment line sent this often so proxies and clients see a live connection */
+  AISFLOW_API_SSE_HEARTBEAT_MS: Type.Integer({ minimum: 100, maximum: 300_000, default: 15_000 }),
+  /** bytes an SSE client may have unsent before new updates to it are dropped */
+  AISFLOW_API_SSE_MAX_BUFFERED_BYTES: Type.Integer({ minimum: 1024, default: 1_048_576 }),
+  /** updates dropped in a row before a slow SSE client is disconnected */
+  AISFLOW_API_SSE_MAX_CONSECUTIVE_DROPS: Type.Integer({ minimum: 1, default: 1000 }),
+  /** concurrent SSE clients; more get 503 */
+  AISFLOW_API_SSE_MAX_CLIENTS: Type.Integer({ minimum: 1, default: 1000 }),
+});
+
+export type ApiConfig = Static<typeof ApiEnv>;
