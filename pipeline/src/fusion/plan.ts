@@ -1,0 +1,106 @@
+import type { AisRecordV1 } from '../shared/ais-record.js';
+import type { FusedVesselState, HistoryRow, VesselUpsert } from '../store/types.js';
+import type { FusionOutcome } from '../telemetry/metrics/fusion.js';
+import { decideRecord, emptyMemory, validateRecord, type DecideSettings, type TrustEffect, type VesselMemory } from './decide.js';
+import type { TrustLevel } from './trust.js';
+
+/**
+ * Folds the decisions for one batch of records into store writes. PURE: reads memories through
+ * `memoryOf` and returns the new ones in `memories`; the caller commits them (and the trust
+ * effects) only after both stores took the batch, so a failed write leaves nothing half-applied.
+ */
+export interface PlannedRecord {
+  record: unknown;
+  partition: number;
+}
+
+export interface BatchPlan {
+  outcomes: Partial<Record<FusionOutcome, number>>;
+  /** one row per report key, crediting every source that heard it in this batch */
+  history: HistoryRow[];
+  /** sorted by mmsi so concurrent writers lock rows in the same order */
+  vessels: VesselUpsert[];
+  /** the newest state of each vessel whose live state changed */
+  states: FusedVesselState[];
+  /** receive time of the record behind each changed state, for the end-to-end latency */
+  stateRx: Map<number, number>;
+  memories: Map<number, VesselMemory>;
+  trust: TrustEffect[];
+  invalid: { index: number; record: unknown; detail: string }[];
+}
+
+export function planBatch(
+  records: readonly PlannedRecord[],
+  memoryOf: (mmsi: number) => VesselMemory | undefined,
+  options: { now: number; settings: DecideSettings; trustOf(source: string): TrustLevel },
+): BatchPlan {
+  const outcomes: Partial<Record<FusionOutcome, number>> = {};
+  const history = new Map<string, HistoryRow>();
+  const vessels = new Map<number, VesselUpsert>();
+  const changed = new Set<number>();
+  const stateRx = new Map<number, number>();
+  const memories = new Map<number, VesselMemory>();
+  const trust: TrustEffect[] = [];
+  const invalid: BatchPlan['invalid'] = [];
+
+  records.forEach(({ record, partition }, index) => {
+    const problem = validateRecord(record);
+    if (problem !== null) {
+      outcomes.invalid = (outcomes.invalid ?? 0) + 1;
+      invalid.push({ index, record, detail: problem });
+      return;
+    }
+    const r = record as AisRecordV1;
+    const memory = memories.get(r.mmsi) ?? memoryOf(r.mmsi) ?? emptyMemory;
+    const d = decideRecord(r, memory, { now: options.now, partition, settings: options.settings, trustOf: options.trustOf });
+    outcomes[d.outcome] = (outcomes[d.outcome] ?? 0) + 1;
+    if (d.memory !== memory) memories.set(r.mmsi, d.memory);
+    if (d.trust) trust.push(d.trust);
+    if (d.stateChanged) {
+      changed.add(r.mmsi);
+      stateRx.set(r.mmsi, r.rx);
+    }
+    if (d.history) {
+      const existing = history.get(d.history.key);
+      if (!existing) history.set(d.history.key, d.history);
+      else if (!existing.sources.includes(r.src)) existing.sources = [...existing.sources, r.src];
+    }
+    if (d.heard && d.reportTs !== undefined) {
+      let v = vessels.get(r.mmsi);
+      if (!v) {
+        v = { mmsi: r.mmsi, lastSeen: d.reportTs, fix: null, static: null, sources: [] };
+        vessels.set(r.mmsi, v);
+      }
+      v.lastSeen = Math.max(v.lastSeen, d.reportTs);
+      if (!v.sources.includes(r.src)) v.sources.push(r.src);
+      if (d.staticFields) {
+        v.static = !v.static
+          ? { ts: d.staticFields.ts, fields: { ...d.staticFields.fields } }
+          : d.staticFields.ts >= v.static.ts
+            ? { ts: d.staticFields.ts, fields: { ...v.static.fields, ...d.staticFields.fields } }
+            : { ts: v.static.ts, fields: { ...d.staticFields.fields, ...v.static.fields } };
+      }
+    }
+  });
+
+  const states: FusedVesselState[] = [];
+  for (const mmsi of changed) {
+    const state = memories.get(mmsi)?.state;
+    if (!state) continue;
+    states.push(state);
+    const v = vessels.get(mmsi);
+    if (v && state.lat !== null && state.lon !== null) {
+      v.fix = { ts: state.ts, lat: state.lat, lon: state.lon, speed: state.speed, course: state.course, heading: state.heading };
+    }
+  }
+  return {
+    outcomes,
+    history: [...history.values()],
+    vessels: [...vessels.values()].sort((a, b) => a.mmsi - b.mmsi),
+    states,
+    stateRx,
+    memories,
+    trust,
+    invalid,
+  };
+}
