@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { validateObjects } from '../../../test/harness/k8s-validate.js';
+import type { AisPipeline } from '../api/v1alpha1/aispipeline.schema.js';
+import { desiredObjects, type DesiredObject } from './index.js';
+import { CONFIG_HASH_ANNOTATION } from './labels.js';
+import { TEST_CONTEXT } from './test-context.js';
+
+const EXAMPLES = ['minimal', 'production', 'external-databases'] as const;
+
+function example(name: string, patch: Record<string, unknown> = {}): AisPipeline {
+  const cr = parse(readFileSync(`crds/examples/${name}.yaml`, 'utf8')) as AisPipeline;
+  cr.metadata.uid = `uid-${name}`;
+  cr.spec = { ...cr.spec, ...patch };
+  return cr;
+}
+
+const podSpecs = (objs: DesiredObject[]) =>
+  objs
+    .filter((o) => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind))
+    .map((o) => [o.metadata.name, (o.spec as { template: { spec: Record<string, never> } }).template.spec] as const);
+
+describe.each(EXAMPLES)('desiredObjects(%s)', (name) => {
+  const objects = desiredObjects(example(name), TEST_CONTEXT);
+
+  it('matches the snapshot', () => {
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toMatchSnapshot('names');
+    expect(objects).toMatchSnapshot('objects');
+  });
+
+  it('every object validates against the Kubernetes / Prometheus Operator schemas', async () => {
+    const report = await validateObjects(objects);
+    expect(report.invalid).toEqual([]);
+    // KEDA publishes no model in kubernetes-models; its ScaledObject is checked by shape below.
+    expect(report.unchecked.every((id) => id.startsWith('keda.sh/v1alpha1 ScaledObject'))).toBe(true);
+    expect(report.checked).toBeGreaterThan(5);
+  });
+
+  it('every pod runs restricted: non-root, read-only root fs, no capabilities, RuntimeDefault seccomp, resources and (for servers) probes', () => {
+    for (const [objName, spec] of podSpecs(objects)) {
+      const pod = spec as unknown as { securityContext: Record<string, unknown>; containers: Array<Record<string, unknown>> };
+      expect(pod.securityContext, objName).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+      for (const c of pod.containers) {
+        expect(c.securityContext, objName).toMatchObject({
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          capabilities: { drop: ['ALL'] },
+        });
+        expect((c.resources as { requests: object }).requests, objName).toHaveProperty('memory');
+        if (!objName.includes('migrate') && !objName.includes('redis-cluster-')) expect(c.readinessProbe, objName).toBeDefined();
+      }
+    }
+  });
+
+  it('owns every child, and never copies the CR labels or Argo CD tracking labels onto them', () => {
+    for (const o of objects) {
+      expect(o.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'AisPipeline', controller: true, uid: `uid-${name}` })]);
+      expect(Object.keys(o.metadata.labels)).not.toContain('app.kubernetes.io/instance');
+    }
+  });
+
+  it('never puts a secret value in plain env', () => {
+    const text = JSON.stringify(objects.filter((o) => o.kind !== 'Secret'));
+    for (const secret of Object.values(TEST_CONTEXT.credentials)) expect(text).not.toContain(secret);
+  });
+});
+
+describe('builder behaviour', () => {
+  const byName = (objs: DesiredObject[], kind: string, name: string) => objs.find((o) => o.kind === kind && o.metadata.name === name);
+  const fusionSpec = (objs: DesiredObject[], n: string) => byName(objs, 'Deployment', `${n}-fusion`)!.spec as Record<string, unknown>;
+
+  it('leaves spec.replicas out of the fusion Deployment when autoscaled (hpa and keda)', () => {
+    expect(fusionSpec(desiredObjects(example('minimal'), TEST_CONTEXT), 'minimal')).toHaveProperty('replicas', 2);
+    expect(fusionSpec(desiredObjects(example('external-databases'), TEST_CONTEXT), 'shared-infra')).not.toHaveProperty('replicas');
+    expect(fusionSpec(desiredObjects(example('production'), TEST_CONTEXT), 'coastal')).not.toHaveProperty('replicas');
+  });
+
+  it('a sources change rolls ingest (config hash), an unrelated change does not', () => {
+    const hash = (cr: AisPipeline) =>
+      ((byName(desiredObjects(cr, TEST_CONTEXT), 'Deployment', 'minimal-ingest')!.spec as { template: { metadata: { annotations: Record<string, string> } } }).template.metadata.annotations[CONFIG_HASH_ANNOTATION]);
+    const base = hash(example('minimal'));
+    expect(hash(example('minimal', { ingest: { sources: [{ id: 'other', kind: 'udp', address: '0.0.0.0:1' }] } }))).not.toBe(base);
+    expect(hash(example('minimal', { api: { replicas: 5 } }))).toBe(base);
+  });
+
+  it('redis cluster: shards x (1 + replicas) pods, announced by hostname, and a bootstrap Job', () => {
+    const objs = desiredObjects(example('production'), TEST_CONTEXT);
+    const sts = byName(objs, 'StatefulSet', 'coastal-redis')!.spec as { replicas: number; template: { spec: { containers: Array<{ args: string[] }> } } };
+    expect(sts.replicas).toBe(12);
+    expect(sts.template.spec.containers[0]!.args.join(' ')).toContain('--cluster-announce-hostname $(POD_NAME).coastal-redis-headless.ais-prod.svc');
+    const job = objs.find((o) => o.kind === 'Job' && o.metadata.name.startsWith('coastal-redis-cluster-'));
+    expect(JSON.stringify(job)).toContain('coastal-redis-11.coastal-redis-headless.ais-prod.svc:6379');
+  });
+
+  it('external databases: no NATS/Redis/Postgres workloads, credentials from the user Secrets', () => {
+    const objs = desiredObjects(example('external-databases'), TEST_CONTEXT);
+    expect(objs.filter((o) => o.kind === 'StatefulSet')).toEqual([]);
+    const text = JSON.stringify(byName(objs, 'Deployment', 'shared-infra-fusion'));
+    expect(text).toContain('"secretKeyRef":{"name":"ais-redis","key":"nodes"}');
+    expect(text).toContain('"secretKeyRef":{"name":"ais-nats","key":"url"}');
+  });
+
+  it('is pure: the same input gives the same output', () => {
+    expect(desiredObjects(example('production'), TEST_CONTEXT)).toEqual(desiredObjects(example('production'), TEST_CONTEXT));
+  });
+});

@@ -1,0 +1,153 @@
+import { storageOrDefault } from '../api/v1alpha1/defaults.js';
+import type { BuildContext, DesiredObject, Pipeline } from './context.js';
+import { PORTS, credentialsSecret, postgresEnv } from './endpoints.js';
+import { CONFIG_HASH_ANNOTATION, childName, hashOf, labels, metadata, selectorLabels } from './labels.js';
+import { clusterService, containerSecurityContext, envSecret, envValue, execProbe, headlessService, podSecurityContext, pvcTemplate, resources, tmpMount, tmpVolume } from './pod.js';
+import { imageOf } from './redis.js';
+
+const POSTGRES_UID = 70; // the postgres user of the alpine images
+
+/** Managed single-instance Postgres. Nothing when external. */
+export function desiredPostgres(p: Pipeline, ctx: BuildContext): DesiredObject[] {
+  if (p.spec.postgres.mode !== 'managed') return [];
+  const name = childName(p.cr, 'postgres');
+  const sel = selectorLabels(p.cr, 'postgres');
+  const ready = execProbe(['pg_isready', '-U', 'aisflow', '-d', 'aisflow', '-h', '127.0.0.1']);
+  return [
+    headlessService(metadata(p.cr, 'postgres', `${name}-headless`), sel, [{ name: 'postgres', port: PORTS.postgres }]) as DesiredObject,
+    clusterService(metadata(p.cr, 'postgres', name), sel, [{ name: 'postgres', port: PORTS.postgres }]) as DesiredObject,
+    {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: metadata(p.cr, 'postgres', name),
+      spec: {
+        serviceName: `${name}-headless`,
+        replicas: 1,
+        selector: { matchLabels: sel },
+        template: {
+          metadata: { labels: labels(p.cr, 'postgres') },
+          spec: {
+            securityContext: podSecurityContext(POSTGRES_UID),
+            automountServiceAccountToken: false,
+            containers: [
+              {
+                name: 'postgres',
+                image: ctx.images.postgres,
+                env: [
+                  envValue('POSTGRES_USER', 'aisflow'),
+                  envValue('POSTGRES_DB', 'aisflow'),
+                  envSecret('POSTGRES_PASSWORD', credentialsSecret(p), 'postgres-password'),
+                  envValue('PGDATA', '/var/lib/postgresql/data/pgdata'),
+                ],
+                ports: [{ name: 'postgres', containerPort: PORTS.postgres, protocol: 'TCP' }],
+                readinessProbe: ready,
+                livenessProbe: { ...ready, periodSeconds: 30 },
+                resources: resources(p.spec.postgres.resources, { cpu: '250m', memory: '512Mi', memoryLimit: '2Gi' }),
+                securityContext: containerSecurityContext,
+                volumeMounts: [
+                  { name: 'data', mountPath: '/var/lib/postgresql/data' },
+                  { name: 'run', mountPath: '/var/run/postgresql' },
+                  tmpMount,
+                ],
+              },
+            ],
+            volumes: [{ name: 'run', emptyDir: {} }, tmpVolume],
+          },
+        },
+        volumeClaimTemplates: [pvcTemplate('data', storageOrDefault(p.spec.postgres.storage))],
+      },
+    },
+  ];
+}
+
+/** PgBouncer (bitnami image: configured by env, runs as uid 1001). */
+export function desiredPgBouncer(p: Pipeline, ctx: BuildContext): DesiredObject[] {
+  const name = childName(p.cr, 'pgbouncer');
+  const sel = selectorLabels(p.cr, 'pgbouncer');
+  const b = p.spec.pgbouncer;
+  const direct = postgresEnv(p, 'direct');
+  const pick = (n: string) => direct.find((e) => e.name === n)!;
+  const env = [
+    { ...pick('PGHOST'), name: 'POSTGRESQL_HOST' },
+    { ...pick('PGPORT'), name: 'POSTGRESQL_PORT' },
+    { ...pick('PGUSER'), name: 'POSTGRESQL_USERNAME' },
+    { ...pick('PGPASSWORD'), name: 'POSTGRESQL_PASSWORD' },
+    { ...pick('PGDATABASE'), name: 'POSTGRESQL_DATABASE' },
+    { ...pick('PGDATABASE'), name: 'PGBOUNCER_DATABASE' },
+    envValue('PGBOUNCER_PORT', PORTS.pgbouncer),
+    envValue('PGBOUNCER_POOL_MODE', b.poolMode),
+    envValue('PGBOUNCER_DEFAULT_POOL_SIZE', b.defaultPoolSize),
+    envValue('PGBOUNCER_MAX_CLIENT_CONN', b.maxClientConnections),
+  ];
+  return [
+    clusterService(metadata(p.cr, 'pgbouncer', name), sel, [{ name: 'pgbouncer', port: PORTS.pgbouncer }]) as DesiredObject,
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: metadata(p.cr, 'pgbouncer', name),
+      spec: {
+        replicas: b.replicas,
+        selector: { matchLabels: sel },
+        template: {
+          metadata: { labels: labels(p.cr, 'pgbouncer'), annotations: { [CONFIG_HASH_ANNOTATION]: hashOf(env) } },
+          spec: {
+            securityContext: podSecurityContext(1001),
+            automountServiceAccountToken: false,
+            containers: [
+              {
+                name: 'pgbouncer',
+                image: ctx.images.pgbouncer,
+                env,
+                ports: [{ name: 'pgbouncer', containerPort: PORTS.pgbouncer, protocol: 'TCP' }],
+                readinessProbe: { tcpSocket: { port: 'pgbouncer' }, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 3 },
+                livenessProbe: { tcpSocket: { port: 'pgbouncer' }, periodSeconds: 30, failureThreshold: 3, timeoutSeconds: 3 },
+                resources: resources(undefined, { cpu: '100m', memory: '64Mi', memoryLimit: '256Mi' }),
+                securityContext: containerSecurityContext,
+                volumeMounts: [tmpMount, { name: 'conf', mountPath: '/opt/bitnami/pgbouncer/conf' }, { name: 'run', mountPath: '/opt/bitnami/pgbouncer/tmp' }],
+              },
+            ],
+            volumes: [tmpVolume, { name: 'conf', emptyDir: {} }, { name: 'run', emptyDir: {} }],
+          },
+        },
+      },
+    },
+  ];
+}
+
+/**
+ * The migration Job (`aisflow migrate`, direct to Postgres: its advisory lock needs a session,
+ * which PgBouncer transaction pooling cannot hold). One Job per image: a new version migrates.
+ */
+export function desiredMigrateJob(p: Pipeline): DesiredObject {
+  const image = imageOf(p);
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: metadata(p.cr, 'migrate', childName(p.cr, `migrate-${hashOf(image)}`)),
+    spec: {
+      backoffLimit: 10,
+      ttlSecondsAfterFinished: 86_400,
+      template: {
+        metadata: { labels: labels(p.cr, 'migrate') },
+        spec: {
+          restartPolicy: 'OnFailure',
+          securityContext: podSecurityContext(10001),
+          automountServiceAccountToken: false,
+          containers: [
+            {
+              name: 'migrate',
+              image,
+              imagePullPolicy: p.spec.image.pullPolicy,
+              args: ['migrate'],
+              env: [...postgresEnv(p, 'direct'), envValue('AISFLOW_LOG_LEVEL', 'info')],
+              resources: resources(undefined, { cpu: '50m', memory: '128Mi', memoryLimit: '256Mi' }),
+              securityContext: containerSecurityContext,
+              volumeMounts: [tmpMount],
+            },
+          ],
+          volumes: [tmpVolume],
+        },
+      },
+    },
+  };
+}

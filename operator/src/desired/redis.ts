@@ -1,0 +1,148 @@
+import { storageOrDefault } from '../api/v1alpha1/defaults.js';
+import type { BuildContext, DesiredObject, Pipeline } from './context.js';
+import { PORTS, credentialsSecret, redisNodes } from './endpoints.js';
+import { childName, hashOf, labels, metadata, selectorLabels } from './labels.js';
+import {
+  clusterService,
+  containerSecurityContext,
+  envPodName,
+  envSecret,
+  execProbe,
+  headlessService,
+  podSecurityContext,
+  pvcTemplate,
+  resources,
+  tmpMount,
+  tmpVolume,
+} from './pod.js';
+
+const REDIS_UID = 999;
+
+export function redisTopology(p: Pipeline): { shards: number; replicasPerShard: number; pods: number } {
+  if (p.spec.redis.mode !== 'cluster') return { shards: 1, replicasPerShard: 0, pods: 1 };
+  const c = { shards: p.spec.redis.cluster?.shards ?? 3, replicasPerShard: p.spec.redis.cluster?.replicasPerShard ?? 1 };
+  return { ...c, pods: c.shards * (1 + c.replicasPerShard) };
+}
+
+/**
+ * Managed Redis (cluster or standalone). Cluster nodes announce their stable DNS name
+ * (`cluster-announce-hostname`, Redis >= 7), so a restarted pod with a new IP keeps its identity
+ * — the failure mode behind most Redis-operator bug reports (redis-operator#1782, #1233).
+ * Slots are assigned by the `redis-cluster` Job, not by the pods.
+ */
+export function desiredRedis(p: Pipeline, ctx: BuildContext): DesiredObject[] {
+  if (p.spec.redis.mode === 'external') return [];
+  const cluster = p.spec.redis.mode === 'cluster';
+  const name = childName(p.cr, 'redis');
+  const headless = `${name}-headless`;
+  const sel = selectorLabels(p.cr, 'redis');
+  const topo = redisTopology(p);
+  const storage = storageOrDefault(p.spec.redis.storage);
+  const args = [
+    '--port', String(PORTS.redis),
+    '--dir', '/data',
+    '--appendonly', 'yes',
+    '--requirepass', '$(REDIS_PASSWORD)',
+    '--masterauth', '$(REDIS_PASSWORD)',
+    ...(cluster
+      ? [
+          '--cluster-enabled', 'yes',
+          '--cluster-config-file', '/data/nodes.conf',
+          '--cluster-node-timeout', '5000',
+          '--cluster-announce-hostname', `$(POD_NAME).${headless}.${p.cr.metadata.namespace}.svc`,
+          '--cluster-preferred-endpoint-type', 'hostname',
+        ]
+      : []),
+  ];
+  const pingProbe = execProbe(['sh', '-c', 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -p 6379 ping | grep -q PONG']);
+  const objects: DesiredObject[] = [
+    headlessService(metadata(p.cr, 'redis', headless), sel, [
+      { name: 'redis', port: PORTS.redis },
+      { name: 'bus', port: PORTS.redisBus },
+    ]) as DesiredObject,
+    clusterService(metadata(p.cr, 'redis', name), sel, [{ name: 'redis', port: PORTS.redis }]) as DesiredObject,
+    {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: metadata(p.cr, 'redis', name),
+      spec: {
+        serviceName: headless,
+        replicas: topo.pods,
+        podManagementPolicy: 'Parallel',
+        selector: { matchLabels: sel },
+        template: {
+          metadata: { labels: labels(p.cr, 'redis') },
+          spec: {
+            securityContext: podSecurityContext(REDIS_UID),
+            automountServiceAccountToken: false,
+            containers: [
+              {
+                name: 'redis',
+                image: ctx.images.redis,
+                command: ['redis-server'],
+                args,
+                env: [envPodName, envSecret('REDIS_PASSWORD', credentialsSecret(p), 'redis-password')],
+                ports: [
+                  { name: 'redis', containerPort: PORTS.redis, protocol: 'TCP' },
+                  { name: 'bus', containerPort: PORTS.redisBus, protocol: 'TCP' },
+                ],
+                readinessProbe: pingProbe,
+                livenessProbe: { ...pingProbe, periodSeconds: 30 },
+                resources: resources(p.spec.redis.resources, { cpu: '200m', memory: '512Mi', memoryLimit: '1Gi' }),
+                securityContext: containerSecurityContext,
+                volumeMounts: [{ name: 'data', mountPath: '/data' }, tmpMount],
+              },
+            ],
+            volumes: [tmpVolume],
+          },
+        },
+        volumeClaimTemplates: [pvcTemplate('data', storage)],
+      },
+    },
+  ];
+  if (cluster) objects.push(redisClusterJob(p, topo));
+  return objects;
+}
+
+/**
+ * The Job that creates or repairs the cluster (`aisflow redis-cluster ensure`). Its name carries
+ * a hash of the topology: Job templates are immutable, and a new topology needs a new run.
+ */
+export function redisClusterJob(p: Pipeline, topo = redisTopology(p)): DesiredObject {
+  const nodes = redisNodes(p);
+  const args = ['redis-cluster', 'ensure', '--nodes', nodes.join(','), '--replicas-per-shard', String(topo.replicasPerShard), '--timeout-s', '600'];
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: metadata(p.cr, 'redis', childName(p.cr, `redis-cluster-${hashOf({ args, image: imageOf(p) })}`)),
+    spec: {
+      backoffLimit: 6,
+      ttlSecondsAfterFinished: 86_400,
+      template: {
+        metadata: { labels: labels(p.cr, 'redis') },
+        spec: {
+          restartPolicy: 'OnFailure',
+          securityContext: podSecurityContext(10001),
+          automountServiceAccountToken: false,
+          containers: [
+            {
+              name: 'redis-cluster',
+              image: imageOf(p),
+              imagePullPolicy: p.spec.image.pullPolicy,
+              args,
+              env: [envSecret('AISFLOW_REDIS_PASSWORD', credentialsSecret(p), 'redis-password')],
+              resources: resources(undefined, { cpu: '50m', memory: '128Mi', memoryLimit: '256Mi' }),
+              securityContext: containerSecurityContext,
+              volumeMounts: [tmpMount],
+            },
+          ],
+          volumes: [tmpVolume],
+        },
+      },
+    },
+  };
+}
+
+export function imageOf(p: Pipeline): string {
+  return `${p.spec.image.repository}:${p.spec.image.tag}`;
+}
