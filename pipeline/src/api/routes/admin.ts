@@ -21,6 +21,7 @@ const adminErrors = {
  */
 export function adminRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const check = createBearerCheck(ctx.deps.adminToken);
+  // onRequest, before body/query validation: an unauthenticated caller learns nothing about the routes.
   const guard = async (request: FastifyRequest): Promise<void> => {
     if (check === null) {
       throw new ApiError('AISFLOW_ERR_API_DISABLED', 'admin routes are disabled: no admin token is configured (AISFLOW_ADMIN_TOKEN)');
@@ -35,14 +36,14 @@ export function adminRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.get(
     '/admin/dlq/stats',
-    { preHandler: guard, schema: { ...common, summary: 'Size of the dead-letter stream, by stage', response: { 200: DlqStats, ...adminErrors } } },
+    { onRequest: guard, schema: { ...common, summary: 'Size of the dead-letter stream, by stage', response: { 200: DlqStats, ...adminErrors } } },
     async () => dlq().stats(),
   );
 
   app.get<{ Querystring: { limit?: number; after_seq?: number } }>(
     '/admin/dlq/peek',
     {
-      preHandler: guard,
+      onRequest: guard,
       schema: {
         ...common,
         summary: 'Read dead-lettered entries without removing them, oldest first',
@@ -62,7 +63,7 @@ export function adminRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post<{ Body: { seqs?: number[]; limit?: number } | undefined }>(
     '/admin/dlq/retry',
     {
-      preHandler: guard,
+      onRequest: guard,
       schema: {
         ...common,
         summary: 'Re-submit dead-lettered entries (the given sequences, or the oldest `limit`), then remove them',
@@ -91,7 +92,7 @@ export function adminRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.delete<{ Querystring: { confirm?: string } }>(
     '/admin/dlq',
     {
-      preHandler: guard,
+      onRequest: guard,
       schema: {
         ...common,
         summary: 'Purge the dead-letter stream; confirm= must be the DLQ stream name',
