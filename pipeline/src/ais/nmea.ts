@@ -1,0 +1,279 @@
+import type { RejectReason, SkipReason } from './types.js';
+
+/**
+ * NMEA 0183 framing for AIS: the optional NMEA 4.0 tag block, the `!ttVDM`/`!ttVDO` sentence,
+ * its checksum and any USCG-style trailer after it. Works on char codes of a latin1 string
+ * (one code per input byte): no regular expressions and no `split` on the hot path.
+ */
+
+/** NMEA 4.0 tag block fields aisflow uses (IEC 61162-1 §7.9). */
+export interface TagBlock {
+  /** `s:` source / station id */
+  source: string | null;
+  /** `c:` time, converted to ms since the epoch */
+  time: number | null;
+  /** `g:` sentence group: this line is `part` of `total` in group `id` */
+  group: { part: number; total: number; id: string } | null;
+  /** `n:` line count */
+  lineCount: number | null;
+}
+
+export interface Sentence {
+  talker: string;
+  formatter: 'VDM' | 'VDO';
+  /** fragment count and number (1-based) */
+  count: number;
+  num: number;
+  /** sequential message id for multi-sentence messages ('' when absent) */
+  seqId: string;
+  channel: string;
+  payload: string;
+  fill: number;
+  tag: TagBlock | null;
+  /** USCG trailer receiver id (e.g. 'b003669794', 'r08ACERDC'), null when absent */
+  receiver: string | null;
+  /** USCG trailer unix time in ms, null when absent or implausible */
+  trailerTime: number | null;
+}
+
+export type ParseResult =
+  | { kind: 'sentence'; sentence: Sentence }
+  | { kind: 'skip'; reason: SkipReason }
+  | { kind: 'reject'; reason: RejectReason; detail: string; tag: TagBlock | null };
+
+const HEXVAL = new Int8Array(256).fill(-1);
+for (let i = 0; i < 10; i++) HEXVAL[48 + i] = i;
+for (let i = 0; i < 6; i++) {
+  HEXVAL[65 + i] = 10 + i;
+  HEXVAL[97 + i] = 10 + i;
+}
+
+const hexByte = (line: string, at: number): number => {
+  const a = line.charCodeAt(at);
+  const b = line.charCodeAt(at + 1);
+  if (!(a < 256 && b < 256)) return -1; // also NaN past the end
+  const hi = HEXVAL[a]!;
+  const lo = HEXVAL[b]!;
+  return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
+};
+
+const xor = (line: string, from: number, to: number): number => {
+  let x = 0;
+  for (let i = from; i < to; i++) x ^= line.charCodeAt(i);
+  return x & 0xff;
+};
+
+const hex2 = (n: number): string => (n < 16 ? '0' : '') + n.toString(16).toUpperCase();
+
+/** Unix time (s) range accepted in `c:` and trailers: 1990-01-01 .. 2100-01-01. Anything else is not a time. */
+const MIN_UNIX_S = 631_152_000;
+const MAX_UNIX_S = 4_102_444_800;
+
+/**
+ * `c:` is seconds in NMEA 4.0, but several feeds send milliseconds; a value too large to be
+ * seconds before 2100 is read as milliseconds.
+ */
+export function tagTimeToMs(value: number): number | null {
+  if (value >= MIN_UNIX_S && value < MAX_UNIX_S) return value * 1000;
+  if (value >= MIN_UNIX_S * 1000 && value < MAX_UNIX_S * 1000) return value;
+  return null;
+}
+
+const isDigits = (s: string): boolean => {
+  if (s.length === 0 || s.length > 15) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+};
+
+type TagResult = { ok: true; tag: TagBlock } | { ok: false; reason: RejectReason; detail: string };
+
+/** Parse the tag block between the backslashes at `from` and `to` (exclusive of both). */
+export function parseTagBlock(line: string, from: number, to: number): TagResult {
+  const star = line.lastIndexOf('*', to);
+  if (star < from) return { ok: false, reason: 'tag_block_malformed', detail: 'tag block has no *hh checksum' };
+  if (star + 3 !== to) return { ok: false, reason: 'tag_block_malformed', detail: 'tag block checksum is not two hex digits before the closing backslash' };
+  const want = hexByte(line, star + 1);
+  if (want < 0) return { ok: false, reason: 'tag_block_malformed', detail: `tag block checksum "${line.slice(star + 1, to)}" is not hex` };
+  const got = xor(line, from, star);
+  if (got !== want) return { ok: false, reason: 'tag_block_checksum_mismatch', detail: `tag block checksum is ${hex2(want)}, computed ${hex2(got)}` };
+  const tag: TagBlock = { source: null, time: null, group: null, lineCount: null };
+  let p = from;
+  while (p < star) {
+    let comma = line.indexOf(',', p);
+    if (comma < 0 || comma > star) comma = star;
+    const colon = line.indexOf(':', p);
+    if (colon < 0 || colon >= comma) return { ok: false, reason: 'tag_block_malformed', detail: `tag block field "${line.slice(p, comma)}" has no ':'` };
+    const key = line.slice(p, colon);
+    const value = line.slice(colon + 1, comma);
+    switch (key) {
+      case 's':
+        if (value.length === 0) return { ok: false, reason: 'tag_block_malformed', detail: 'empty s: source' };
+        tag.source = value;
+        break;
+      case 'c': {
+        const ms = isDigits(value) ? tagTimeToMs(Number(value)) : null;
+        if (ms === null) return { ok: false, reason: 'tag_block_malformed', detail: `c:${value} is not a unix time in seconds or milliseconds` };
+        tag.time = ms;
+        break;
+      }
+      case 'g': {
+        // part-total-id, e.g. g:1-2-3985
+        const d1 = value.indexOf('-');
+        const d2 = value.indexOf('-', d1 + 1);
+        const part = d1 > 0 ? value.slice(0, d1) : '';
+        const total = d2 > d1 ? value.slice(d1 + 1, d2) : '';
+        const id = d2 > 0 ? value.slice(d2 + 1) : '';
+        if (!isDigits(part) || !isDigits(total) || id.length === 0 || Number(part) < 1 || Number(part) > Number(total)) {
+          return { ok: false, reason: 'tag_block_malformed', detail: `g:${value} is not part-total-id` };
+        }
+        tag.group = { part: Number(part), total: Number(total), id };
+        break;
+      }
+      case 'n':
+        if (!isDigits(value)) return { ok: false, reason: 'tag_block_malformed', detail: `n:${value} is not a line count` };
+        tag.lineCount = Number(value);
+        break;
+      default:
+        // d: destination, r: relative time, t: text, i: info: carried by some feeds, not used
+        break;
+    }
+    p = comma + 1;
+  }
+  return { ok: true, tag };
+}
+
+/** USCG receiver ids look like b003669794 or r08ACERDC: one of b/r then letters and digits. */
+const isReceiverId = (s: string): boolean => {
+  const c = s.charCodeAt(0);
+  if ((c !== 98 && c !== 114) || s.length < 2 || s.length > 20) return false;
+  for (let i = 1; i < s.length; i++) {
+    const d = s.charCodeAt(i);
+    if (!((d >= 48 && d <= 57) || (d >= 65 && d <= 90) || (d >= 97 && d <= 122))) return false;
+  }
+  return true;
+};
+
+/**
+ * Parse one line without its line ending. Never throws: every input gets a sentence, a skip
+ * reason or a reject reason with a detail.
+ */
+export function parseLine(line: string): ParseResult {
+  let start = 0;
+  let end = line.length;
+  // Trailing CR/LF/space/tab and leading spaces are framing noise, not content.
+  while (end > 0) {
+    const c = line.charCodeAt(end - 1);
+    if (c !== 13 && c !== 10 && c !== 32 && c !== 9) break;
+    end--;
+  }
+  while (start < end && (line.charCodeAt(start) === 32 || line.charCodeAt(start) === 9)) start++;
+  if (start === end) return { kind: 'skip', reason: 'blank' };
+  let c0 = line.charCodeAt(start);
+  if (c0 === 35) return { kind: 'skip', reason: 'comment' }; // '#'
+
+  let tag: TagBlock | null = null;
+  if (c0 === 92) {
+    // '\' NMEA 4.0 tag block
+    const close = line.indexOf('\\', start + 1);
+    if (close < 0 || close >= end) return { kind: 'reject', reason: 'tag_block_malformed', detail: 'tag block has no closing backslash', tag: null };
+    const parsed = parseTagBlock(line, start + 1, close);
+    if (!parsed.ok) return { kind: 'reject', reason: parsed.reason, detail: parsed.detail, tag: null };
+    tag = parsed.tag;
+    start = close + 1;
+    if (start === end) return { kind: 'reject', reason: 'sentence_malformed', detail: 'tag block without a sentence', tag };
+    c0 = line.charCodeAt(start);
+  }
+
+  if (c0 === 36) return { kind: 'skip', reason: 'non_ais' }; // '$' sentences are never AIS payloads
+  if (c0 !== 33) {
+    return { kind: 'reject', reason: 'sentence_malformed', detail: `line does not start with '!', '$', '\\' or '#' (char code ${c0})`, tag };
+  }
+  if (end - start < 6) return { kind: 'reject', reason: 'sentence_malformed', detail: 'sentence too short for an address field', tag };
+  const f0 = line.charCodeAt(start + 3);
+  const f1 = line.charCodeAt(start + 4);
+  const f2 = line.charCodeAt(start + 5);
+  const isVd = f0 === 86 && f1 === 68 && (f2 === 77 || f2 === 79); // VDM / VDO
+  if (!isVd) {
+    // !AIALR, !AIABK ... real sentences, just not AIS messages; anything else is garbage.
+    const a = line.charCodeAt(start + 1);
+    if (a >= 65 && a <= 90) return { kind: 'skip', reason: 'non_ais' };
+    return { kind: 'reject', reason: 'sentence_malformed', detail: `"${line.slice(start, start + 6)}" is not an NMEA address`, tag };
+  }
+  const t0 = line.charCodeAt(start + 1);
+  const t1 = line.charCodeAt(start + 2);
+  if (!(t0 >= 65 && t0 <= 90 && t1 >= 65 && t1 <= 90)) {
+    return { kind: 'reject', reason: 'sentence_malformed', detail: `talker "${line.slice(start + 1, start + 3)}" is not two capital letters`, tag };
+  }
+
+  const star = line.indexOf('*', start);
+  if (star < 0 || star >= end) return { kind: 'reject', reason: 'checksum_missing', detail: 'sentence has no *hh checksum', tag };
+  const want = hexByte(line, star + 1);
+  if (want < 0 || star + 3 > end) {
+    return { kind: 'reject', reason: 'checksum_missing', detail: `"*${line.slice(star + 1, Math.min(end, star + 3))}" is not a two-digit hex checksum`, tag };
+  }
+  const got = xor(line, start + 1, star);
+  if (got !== want) return { kind: 'reject', reason: 'checksum_mismatch', detail: `checksum is ${hex2(want)}, computed ${hex2(got)}`, tag };
+
+  // Fields: address, count, num, seq, channel, payload, fill (exactly six commas before '*').
+  const c1 = line.indexOf(',', start);
+  const c2 = c1 < 0 ? -1 : line.indexOf(',', c1 + 1);
+  const c3 = c2 < 0 ? -1 : line.indexOf(',', c2 + 1);
+  const c4 = c3 < 0 ? -1 : line.indexOf(',', c3 + 1);
+  const c5 = c4 < 0 ? -1 : line.indexOf(',', c4 + 1);
+  const c6 = c5 < 0 ? -1 : line.indexOf(',', c5 + 1);
+  if (c6 < 0 || c6 > star || c1 !== start + 6) {
+    return { kind: 'reject', reason: 'sentence_malformed', detail: 'expected 7 comma-separated fields before the checksum', tag };
+  }
+  if (line.indexOf(',', c6 + 1) !== -1 && line.indexOf(',', c6 + 1) < star) {
+    return { kind: 'reject', reason: 'sentence_malformed', detail: 'more than 7 fields before the checksum', tag };
+  }
+  const count = c2 === c1 + 2 ? line.charCodeAt(c1 + 1) - 48 : -1;
+  const num = c3 === c2 + 2 ? line.charCodeAt(c2 + 1) - 48 : -1;
+  if (count < 1 || count > 9 || num < 1 || num > count) {
+    return { kind: 'reject', reason: 'sentence_malformed', detail: `fragment "${line.slice(c2 + 1, c3)}" of "${line.slice(c1 + 1, c2)}" is not 1-9 of 1-9`, tag };
+  }
+  const fillCode = c6 + 2 === star ? line.charCodeAt(c6 + 1) - 48 : -1;
+  if (fillCode < 0 || fillCode > 5) return { kind: 'reject', reason: 'bad_fill_bits', detail: `fill bits "${line.slice(c6 + 1, star)}" is not 0-5`, tag };
+  if (c5 - c4 > 3) return { kind: 'reject', reason: 'sentence_malformed', detail: `channel "${line.slice(c4 + 1, c5)}" is too long`, tag };
+  if (c4 - c3 > 3) return { kind: 'reject', reason: 'sentence_malformed', detail: `sequence id "${line.slice(c3 + 1, c4)}" is too long`, tag };
+
+  let receiver: string | null = null;
+  let trailerTime: number | null = null;
+  if (star + 3 < end) {
+    // USCG-style trailer: ",b003669794,1272412827" (receiver id, unix time), sometimes more
+    // fields (d-97,S1234,t...,T...). Recognised fields are used, others ignored.
+    if (line.charCodeAt(star + 3) !== 44) {
+      return { kind: 'reject', reason: 'sentence_malformed', detail: `unexpected "${line.slice(star + 3, Math.min(end, star + 23))}" after the checksum`, tag };
+    }
+    let p = star + 4;
+    while (p <= end) {
+      let comma = line.indexOf(',', p);
+      if (comma < 0 || comma > end) comma = end;
+      const field = line.slice(p, comma);
+      if (receiver === null && isReceiverId(field)) receiver = field;
+      else if (trailerTime === null && field.length === 10 && isDigits(field)) trailerTime = tagTimeToMs(Number(field));
+      p = comma + 1;
+    }
+  }
+
+  const talker = line.slice(start + 1, start + 3);
+  return {
+    kind: 'sentence',
+    sentence: {
+      talker,
+      formatter: f2 === 77 ? 'VDM' : 'VDO',
+      count,
+      num,
+      seqId: c4 === c3 + 1 ? '' : line.slice(c3 + 1, c4),
+      channel: c5 === c4 + 1 ? '' : line.slice(c4 + 1, c5),
+      payload: line.slice(c5 + 1, c6),
+      fill: fillCode,
+      tag,
+      receiver,
+      trailerTime,
+    },
+  };
+}
