@@ -24,6 +24,9 @@ export const ErrorCodes = {
   // stores
   AISFLOW_ERR_STORE_RETRYABLE: 'a store is temporarily unavailable',
   AISFLOW_ERR_STORE_UNRECOVERABLE: 'a record cannot be stored',
+  // fusion (dead-letter reasons)
+  AISFLOW_ERR_FUSION_BAD_BATCH: 'a JetStream message is not an AisBatchV1',
+  AISFLOW_ERR_FUSION_INVALID_RECORD: 'a record does not match the AisRecordV1 schema',
   // internal
   AISFLOW_ERR_INTERNAL: 'an unexpected internal error',
 } as const;
