@@ -13,7 +13,7 @@ const ctx = (over: Partial<DecideContext> & { levels?: Record<string, TrustLevel
 });
 
 let seq = 0;
-function rec(over: Partial<AisRecordV1> & { msg?: Record<string, unknown> } = {}): AisRecordV1 {
+function rec(over: Partial<Omit<AisRecordV1, 'msg'>> & { msg?: Record<string, unknown> } = {}): AisRecordV1 {
   const msg = { type: 1, repeat: 0, mmsi: 244670000, lat: 52.0, lon: 4.0, speed: 10, course: 90, heading: 91, status: 0, second: null, ...(over.msg ?? {}) };
   return { v: 1, key: over.key ?? `k${++seq}`, src: 'honest', rx: T0, mmsi: 244670000, type: msg.type as number, ...over, msg: msg as AisRecordV1['msg'] };
 }

@@ -1,0 +1,86 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { DecideSettings } from '../fusion/decide.js';
+import type { TrustSettings } from '../fusion/trust.js';
+
+/**
+ * Environment of `aisflow fusion` (docs/configuration.md, "fusion"). Read once in bin/fusion.ts
+ * with loadConfig(); every default lives here, once, with its unit.
+ */
+export const FusionEnv = Type.Object({
+  AISFLOW_NATS_URL: Type.String({ default: 'nats://127.0.0.1:4222', minLength: 1 }),
+  AISFLOW_NATS_STREAM: Type.String({ default: 'AIS', pattern: '^[A-Za-z0-9_-]+$' }),
+  AISFLOW_NATS_DLQ_STREAM: Type.String({ default: 'AIS_DLQ', pattern: '^[A-Za-z0-9_-]+$' }),
+  AISFLOW_NATS_SUBJECT_PREFIX: Type.String({ default: 'ais', pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$' }),
+  AISFLOW_PARTITIONS: Type.Integer({ minimum: 1, maximum: 4096, default: 64 }),
+  AISFLOW_HTTP_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9465 }),
+  AISFLOW_LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
+  AISFLOW_KEY_PREFIX: Type.String({ default: 'aisflow:dev', minLength: 1 }),
+  AISFLOW_REDIS_MODE: Type.Union([Type.Literal('standalone'), Type.Literal('cluster')], { default: 'standalone' }),
+  AISFLOW_REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379' }),
+  /** host:port,host:port (cluster mode) */
+  AISFLOW_REDIS_CLUSTER_NODES: Type.String({ default: '' }),
+  AISFLOW_REDIS_PASSWORD: Type.String({ default: '' }),
+  /** always the PgBouncer address in a deployment */
+  AISFLOW_POSTGRES_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:6433/postgres' }),
+  /** this member's id in the membership bucket (the pod name); default hostname-pid */
+  AISFLOW_MEMBER_ID: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,128}$' })),
+
+  /** membership heartbeat period (ms) */
+  AISFLOW_FUSION_HEARTBEAT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 1_000 }),
+  /** a member whose heartbeat is older than this is dead and its partitions move (ms) */
+  AISFLOW_FUSION_MEMBER_TTL_MS: Type.Integer({ minimum: 500, maximum: 600_000, default: 5_000 }),
+  /** JetStream messages each partition consumer may hold unacknowledged (max_ack_pending) */
+  AISFLOW_FUSION_MAX_ACK_PENDING: Type.Integer({ minimum: 1, maximum: 100_000, default: 256 }),
+  /** JetStream messages folded into one store write at most */
+  AISFLOW_FUSION_BATCH_MAX_MESSAGES: Type.Integer({ minimum: 1, maximum: 10_000, default: 64 }),
+  /** unacknowledged messages are redelivered after this (ms) */
+  AISFLOW_FUSION_ACK_WAIT_MS: Type.Integer({ minimum: 1_000, maximum: 600_000, default: 30_000 }),
+  /** a record failing for reasons other than a store outage goes to the DLQ on this delivery */
+  AISFLOW_FUSION_MAX_DELIVER: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),
+  /** delay before a failed message is redelivered (ms) */
+  AISFLOW_FUSION_RETRY_DELAY_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 1_000 }),
+  /** vessels held in the in-process LRU */
+  AISFLOW_FUSION_LRU_SIZE: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 300_000 }),
+  /** store circuit breaker: consecutive failures that open it */
+  AISFLOW_FUSION_BREAKER_FAILURES: Type.Integer({ minimum: 1, maximum: 1000, default: 3 }),
+  /** store circuit breaker: time open before one trial batch (ms) */
+  AISFLOW_FUSION_BREAKER_HALF_OPEN_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 2_000 }),
+  /** clock-skew bound: reports further in the future are rejected (ms) */
+  AISFLOW_FUSION_MAX_FUTURE_SKEW_MS: Type.Integer({ minimum: 0, default: 60_000 }),
+  /** reports older than this are rejected as stale (s) */
+  AISFLOW_FUSION_MAX_AGE_S: Type.Integer({ minimum: 1, default: 21_600 }),
+  /** fastest plausible vessel (knots) */
+  AISFLOW_FUSION_MAX_SPEED_KN: Type.Number({ minimum: 1, maximum: 10_000, default: 80 }),
+  /** jumps shorter than this are always plausible (m) */
+  AISFLOW_FUSION_JITTER_M: Type.Number({ minimum: 0, default: 500 }),
+  /** trust score under which a source is demoted */
+  AISFLOW_FUSION_DEMOTE_BELOW: Type.Number({ minimum: 0, maximum: 1, default: 0.5 }),
+  /** time without penalties before a demoted source starts to recover (s) */
+  AISFLOW_FUSION_TRUST_QUIET_S: Type.Integer({ minimum: 1, default: 300 }),
+  /** trust views are written to Redis this often (ms) */
+  AISFLOW_FUSION_SOURCES_INTERVAL_MS: Type.Integer({ minimum: 100, default: 5_000 }),
+  /** vessels silent this long are soft-deleted (s) */
+  AISFLOW_FUSION_SOFT_DELETE_AFTER_S: Type.Integer({ minimum: 60, default: 86_400 }),
+  /** how often the owner of partition 0 runs the soft delete (s) */
+  AISFLOW_FUSION_SOFT_DELETE_INTERVAL_S: Type.Integer({ minimum: 1, default: 300 }),
+  /** on SIGTERM, give up finishing in-flight batches after this (s) */
+  AISFLOW_DRAIN_TIMEOUT_S: Type.Integer({ minimum: 1, default: 25 }),
+});
+export type FusionEnv = Static<typeof FusionEnv>;
+
+export function decideSettingsFrom(env: FusionEnv, defaults: DecideSettings): DecideSettings {
+  return {
+    ...defaults,
+    maxFutureSkewMs: env.AISFLOW_FUSION_MAX_FUTURE_SKEW_MS,
+    maxAgeMs: env.AISFLOW_FUSION_MAX_AGE_S * 1000,
+    maxSpeedKn: env.AISFLOW_FUSION_MAX_SPEED_KN,
+    jitterM: env.AISFLOW_FUSION_JITTER_M,
+  };
+}
+
+export function trustSettingsFrom(env: FusionEnv, defaults: TrustSettings): TrustSettings {
+  return { ...defaults, demoteBelow: env.AISFLOW_FUSION_DEMOTE_BELOW, quietMs: env.AISFLOW_FUSION_TRUST_QUIET_S * 1000 };
+}

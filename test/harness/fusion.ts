@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import { jetstreamManager, RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
+import { Registry } from 'prom-client';
+import { partitionOf } from '../../pipeline/src/shared/partition.js';
+import type { AisBatchV1, AisRecordV1 } from '../../pipeline/src/shared/ais-record.js';
+import { subjects, type NatsNames } from '../../pipeline/src/shared/subjects.js';
+import { createLogger } from '../../pipeline/src/telemetry/logger.js';
+import { createFusionMetrics } from '../../pipeline/src/telemetry/metrics/fusion.js';
+
+/** Shared set-up for fusion integration tests and the fusion bench (real NATS, unique names). */
+export const natsUrl = process.env.AISFLOW_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
+
+export function uniqueId(prefix: string): string {
+  return `${prefix}${randomBytes(4).toString('hex')}`;
+}
+
+export interface FusionTestNats {
+  nc: NatsConnection;
+  jsm: JetStreamManager;
+  names: NatsNames;
+  cleanup(): Promise<void>;
+}
+
+/** A connection plus a private stream pair (AIS + DLQ) and subject prefix, removed by cleanup(). */
+export async function setupNats(tag: string): Promise<FusionTestNats> {
+  const id = uniqueId(tag);
+  const names: NatsNames = { stream: `FT_${id}`, dlqStream: `FT_${id}_DLQ`, prefix: `ft${id}` };
+  const nc = await connect({ servers: natsUrl, name: `fusion-test-${id}` });
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name: names.stream, subjects: [subjects.allPartitions(names)], storage: StorageType.Memory, retention: RetentionPolicy.Limits, duplicate_window: nanos(60_000) });
+  await jsm.streams.add({ name: names.dlqStream, subjects: [subjects.allDlq(names)], storage: StorageType.Memory, duplicate_window: nanos(60_000) });
+  return {
+    nc,
+    jsm,
+    names,
+    async cleanup() {
+      for (const s of [names.stream, names.dlqStream, `KV_${names.stream}_fusion_members`]) await jsm.streams.delete(s).catch(() => undefined);
+      await nc.drain().catch(() => undefined);
+    },
+  };
+}
+
+export function quietLogger() {
+  return createLogger({ name: 'fusion-test', level: process.env.AISFLOW_TEST_LOG_LEVEL ?? 'silent' });
+}
+
+export function testMetrics() {
+  const registry = new Registry();
+  return { registry, metrics: createFusionMetrics(registry) };
+}
+
+/** Publishes records grouped by partition as AisBatchV1 messages (what ingest does). */
+export async function publishRecords(nc: NatsConnection, names: NatsNames, partitions: number, records: AisRecordV1[], perMessage = 50): Promise<number> {
+  const { jetstream } = await import('@nats-io/jetstream');
+  const js = jetstream(nc);
+  const byPartition = new Map<number, AisRecordV1[]>();
+  for (const r of records) {
+    const p = partitionOf(r.mmsi, partitions);
+    let list = byPartition.get(p);
+    if (!list) byPartition.set(p, (list = []));
+    list.push(r);
+  }
+  const acks: Promise<unknown>[] = [];
+  let messages = 0;
+  for (const [partition, list] of byPartition) {
+    for (let i = 0; i < list.length; i += perMessage) {
+      const batch: AisBatchV1 = { v: 1, partition, records: list.slice(i, i + perMessage) };
+      acks.push(js.publish(subjects.partition(names, partition), JSON.stringify(batch)));
+      messages++;
+      if (acks.length >= 256) await Promise.all(acks.splice(0));
+    }
+  }
+  await Promise.all(acks);
+  return messages;
+}
+
+/** A position report record as ingest would produce it. */
+export function positionRecord(mmsi: number, rx: number, lat: number, lon: number, src = 'rx-a', key?: string): AisRecordV1 {
+  return {
+    v: 1,
+    key: key ?? `${mmsi.toString(36)}-${rx.toString(36)}-${Math.round(lat * 1e4)}-${Math.round(lon * 1e4)}`,
+    src,
+    rx,
+    mmsi,
+    type: 1,
+    msg: { type: 1, repeat: 0, mmsi, lat, lon, speed: 12.3, course: 45, heading: 44, status: 0, second: null },
+  };
+}
+
+/** Polls until `check` returns true or the bounded time runs out; returns the last result. */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 15_000, everyMs = 100): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
