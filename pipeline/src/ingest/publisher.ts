@@ -1,0 +1,294 @@
+import { context, trace, SpanKind } from '@opentelemetry/api';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { headers } from '@nats-io/transport-node';
+import type { AisRecordV1 } from '../shared/ais-record.js';
+import { subjects, type NatsNames } from '../shared/subjects.js';
+import type { IngestMetrics } from '../telemetry/metrics/ingest.js';
+import { aisflowTracer, injectTraceHeaders } from '../telemetry/tracing.js';
+import { SpanAttributes, SpanNames } from '../telemetry/attributes.js';
+import type { Logger } from '../telemetry/logger.js';
+import { RateLimitedLog } from './rate-limited-log.js';
+
+export interface PublisherOptions {
+  js: JetStreamClient;
+  names: NatsNames;
+  partitions: number;
+  /** seal a batch at this many records */
+  maxRecords: number;
+  /** seal a batch before its JSON exceeds this many bytes */
+  maxBytes: number;
+  /** a batch waits at most this long for more records while the window has room (ms) */
+  lingerMs: number;
+  /** publishes awaiting an ack at once */
+  maxInflight: number;
+  /** wait this long for one ack before retrying with the same Nats-Msg-Id (ms) */
+  timeoutMs: number;
+  /** pause sources at this many unacknowledged records; resume at half */
+  maxPendingRecords: number;
+  /** unique per process run: makes batch ids unique across restarts and replicas */
+  runId: string;
+  metrics: IngestMetrics;
+  logger: Logger;
+  /** called with true when sources must pause, false when they may resume */
+  onBackpressure?: (paused: boolean) => void;
+  /** @default Date.now */
+  now?: () => number;
+}
+
+interface OpenBatch {
+  partition: number;
+  parts: string[];
+  bytes: number;
+  openedAt: number;
+  sealed: boolean;
+}
+
+interface Outgoing {
+  subject: string;
+  data: Uint8Array;
+  msgId: string;
+  /** records this message carries (1 for a dead letter) */
+  count: number;
+  /** dead letters are counted under dlq_writes_total, not as batches */
+  dlq?: { source: string; reason: string };
+  attempts: number;
+}
+
+const HEAD_BYTES = 48; // `{"v":1,"partition":NNNN,"records":[` + `]}`
+
+/**
+ * Groups records into one batch per partition and publishes each batch as one JetStream message
+ * (JetStream's per-message ack cost caps single-record publishing near 25k msgs/s; batches go far
+ * past it). Contract:
+ * - a batch is sealed when full (records or bytes), or when it has lingered `lingerMs` and the
+ *   window has room: while the window is full batches keep filling, so batch size grows with
+ *   load instead of queueing many small messages;
+ * - at most `maxInflight` publishes await acks; a failed or timed-out publish is retried forever
+ *   (until drain gives up) with the same Nats-Msg-Id, so JetStream drops the copy if the first
+ *   attempt did land. Order within a partition is therefore not guaranteed across retries:
+ *   fusion orders by report time, not by arrival;
+ * - `pending` counts records not yet acknowledged; crossing `maxPendingRecords` asks sources to
+ *   pause, dropping under half lets them resume. Nothing read is ever dropped here.
+ */
+export class BatchPublisher {
+  private readonly open = new Map<number, OpenBatch>();
+  /** open batches in the order they were opened (oldest first); sealed ones are skipped lazily */
+  private openOrder: OpenBatch[] = [];
+  private readonly ready: Outgoing[] = [];
+  private inflight = 0;
+  private pendingRecords = 0;
+  private seq = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private draining = false;
+  private paused = false;
+  private idleWaiters: Array<() => void> = [];
+  private readonly now: () => number;
+  private readonly log: RateLimitedLog;
+  private readonly tracer = aisflowTracer();
+
+  constructor(private readonly o: PublisherOptions) {
+    this.now = o.now ?? Date.now;
+    this.log = new RateLimitedLog(o.logger);
+  }
+
+  get pending(): number {
+    return this.pendingRecords;
+  }
+
+  get inFlight(): number {
+    return this.inflight;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Adds one record to its partition's batch. Never blocks and never drops: callers pause on backpressure. */
+  add(record: AisRecordV1, partition: number): void {
+    const json = JSON.stringify(record);
+    let batch = this.open.get(partition);
+    if (batch && batch.bytes + json.length + 1 > this.o.maxBytes) {
+      this.seal(batch);
+      batch = undefined;
+    }
+    if (!batch) {
+      batch = { partition, parts: [], bytes: HEAD_BYTES, openedAt: this.now(), sealed: false };
+      this.open.set(partition, batch);
+      this.openOrder.push(batch);
+    }
+    batch.parts.push(json);
+    batch.bytes += json.length + 1;
+    this.addPending(1);
+    if (batch.parts.length >= this.o.maxRecords) this.seal(batch);
+    this.pump();
+  }
+
+  /** Queues one dead-letter entry; it shares the window and the pending count with batches. */
+  addDeadLetter(subject: string, entry: unknown, dlq: { source: string; reason: string }): void {
+    this.seq += 1;
+    this.ready.push({
+      subject,
+      data: Buffer.from(JSON.stringify(entry)),
+      msgId: `${this.o.runId}.d.${this.seq}`,
+      count: 1,
+      dlq,
+      attempts: 0,
+    });
+    this.addPending(1);
+    this.pump();
+  }
+
+  /**
+   * Seals every open batch and waits until everything is acknowledged, or until `timeoutMs`.
+   * Returns the number of records still unacknowledged (0 on success).
+   */
+  async drain(timeoutMs: number): Promise<number> {
+    this.draining = true;
+    this.pump();
+    if (this.pendingRecords === 0) return 0;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, timeoutMs);
+      this.idleWaiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+    return this.pendingRecords;
+  }
+
+  /** Stops timers; in-flight retries stop too (used after drain gave up). */
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.closed = true;
+  }
+
+  private closed = false;
+
+  private addPending(n: number): void {
+    this.pendingRecords += n;
+    this.o.metrics.pendingRecords.set(this.pendingRecords);
+    if (!this.paused && this.pendingRecords >= this.o.maxPendingRecords) {
+      this.paused = true;
+      this.o.onBackpressure?.(true);
+    } else if (this.paused && this.pendingRecords <= this.o.maxPendingRecords / 2) {
+      this.paused = false;
+      this.o.onBackpressure?.(false);
+    }
+    if (this.pendingRecords === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  private seal(batch: OpenBatch): void {
+    if (batch.sealed) return;
+    batch.sealed = true;
+    this.open.delete(batch.partition);
+    this.seq += 1;
+    const body = `{"v":1,"partition":${batch.partition},"records":[${batch.parts.join(',')}]}`;
+    this.ready.push({
+      subject: subjects.partition(this.o.names, batch.partition),
+      data: Buffer.from(body),
+      // Same id on every retry of this batch: JetStream's duplicate window drops re-sends.
+      msgId: `${this.o.runId}.${batch.partition}.${this.seq}`,
+      count: batch.parts.length,
+      attempts: 0,
+    });
+  }
+
+  /** Sends what the window allows: sealed batches first, then open batches whose linger expired. */
+  private pump(): void {
+    if (this.closed) return;
+    while (this.inflight < this.o.maxInflight) {
+      let next = this.ready.shift();
+      if (!next) {
+        const oldest = this.oldestOpen();
+        if (!oldest) break;
+        if (!this.draining && this.now() - oldest.openedAt < this.o.lingerMs) break;
+        this.seal(oldest);
+        next = this.ready.shift();
+        if (!next) break;
+      }
+      this.send(next);
+    }
+    this.armTimer();
+  }
+
+  private oldestOpen(): OpenBatch | undefined {
+    while (this.openOrder.length > 0 && this.openOrder[0]!.sealed) this.openOrder.shift();
+    // Compact now and then: sealed-by-size batches pile up behind a long-lived open one.
+    if (this.openOrder.length > 4 * this.o.partitions + 64) this.openOrder = this.openOrder.filter((b) => !b.sealed);
+    return this.openOrder[0];
+  }
+
+  private armTimer(): void {
+    if (this.timer || this.closed) return;
+    const oldest = this.oldestOpen();
+    if (!oldest || this.inflight >= this.o.maxInflight) return;
+    const wait = Math.max(0, oldest.openedAt + this.o.lingerMs - this.now());
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.pump();
+    }, wait);
+  }
+
+  private send(out: Outgoing): void {
+    this.inflight += 1;
+    this.o.metrics.publishInflight.set(this.inflight);
+    this.attempt(out);
+  }
+
+  private attempt(out: Outgoing): void {
+    out.attempts += 1;
+    const started = performance.now();
+    const span = this.tracer.startSpan(SpanNames.ingestPublish, {
+      kind: SpanKind.PRODUCER,
+      attributes: { [SpanAttributes.subject]: out.subject, [SpanAttributes.messagingSystem]: 'nats', [SpanAttributes.batchRecords]: out.count },
+    });
+    const h = headers();
+    injectTraceHeaders(h, trace.setSpan(context.active(), span));
+    this.o.js
+      .publish(out.subject, out.data, { msgID: out.msgId, timeout: this.o.timeoutMs, headers: h })
+      .then(
+        () => {
+          span.end();
+          this.acked(out, (performance.now() - started) / 1000);
+        },
+        (err: unknown) => {
+          span.recordException(err as Error);
+          span.end();
+          this.failed(out, err as Error);
+        },
+      );
+  }
+
+  private acked(out: Outgoing, seconds: number): void {
+    const m = this.o.metrics;
+    this.inflight -= 1;
+    m.publishInflight.set(this.inflight);
+    m.publishDuration.observe(seconds);
+    if (out.dlq) {
+      m.dlqWrites.inc(out.dlq);
+    } else {
+      m.batchesPublished.inc();
+      m.recordsPublished.inc(out.count);
+      m.batchRecords.observe(out.count);
+    }
+    this.addPending(-out.count);
+    this.pump();
+  }
+
+  private failed(out: Outgoing, err: Error): void {
+    this.o.metrics.publishErrors.inc();
+    this.log.warn('publish', { err: { name: err.name, message: err.message }, subject: out.subject, attempts: out.attempts }, 'JetStream publish failed; retrying with the same message id');
+    if (this.closed) return;
+    // The message keeps its window slot while it waits: when NATS is down, the window fills,
+    // pending grows, and sources pause instead of memory growing.
+    const delay = Math.min(2_000, 50 * 2 ** Math.min(out.attempts, 6)) * (0.5 + Math.random() / 2);
+    setTimeout(() => {
+      if (!this.closed) this.attempt(out);
+    }, delay);
+  }
+}

@@ -1,0 +1,42 @@
+import type { AisMessage, SentenceMeta } from '../ais/types.js';
+import type { AisRecordV1 } from '../shared/ais-record.js';
+
+/**
+ * FNV-1a 64-bit of a latin1/ASCII string, as 16 hex digits. Computed in two 32-bit halves:
+ * BigInt arithmetic is ~20x slower and crypto sha1 costs a native call per record
+ * (scripts/bench/ingest.ts prints both). Not cryptographic: the key only has to be stable and
+ * collide rarely among reports heard within minutes of each other.
+ */
+export function fnv1a64(text: string): string {
+  let hi = 0xcbf29ce4;
+  let lo = 0x84222325;
+  for (let i = 0; i < text.length; i++) {
+    lo = (lo ^ (text.charCodeAt(i) & 0xff)) >>> 0;
+    // h * 0x100000001b3 mod 2^64 = h * 0x1b3 + (h << 40)
+    const tlo = lo * 0x1b3;
+    const carry = Math.floor(tlo / 0x1_0000_0000);
+    hi = (hi * 0x1b3 + carry + ((lo << 8) >>> 0)) >>> 0;
+    lo = tlo >>> 0;
+  }
+  return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
+}
+
+/**
+ * Stable id of one radio report: the same for every receiver that heard it, because it depends
+ * only on the armoured payload and the fill bits (not on tag blocks, channel or sequence ids).
+ */
+export function recordKey(payload: string, fillBits: number): string {
+  return fnv1a64(`${payload},${fillBits}`);
+}
+
+export function toRecord(message: AisMessage, meta: SentenceMeta): AisRecordV1 {
+  return {
+    v: 1,
+    key: recordKey(meta.payload, meta.fillBits),
+    src: meta.source,
+    rx: meta.receivedAt,
+    mmsi: message.mmsi,
+    type: message.type,
+    msg: message,
+  };
+}

@@ -1,0 +1,174 @@
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { createDecoder } from '../ais/decoder.js';
+import type { SourceConfig } from '../config/ingest.js';
+import type { Clock } from '../shared/clock.js';
+import type { NatsNames } from '../shared/subjects.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { IngestMetrics } from '../telemetry/metrics/ingest.js';
+import { dlqStreamConfig, type DlqLimits } from '../dlq/stream.js';
+import { LineHandler } from './line-handler.js';
+import { BatchPublisher } from './publisher.js';
+import { RateLimitedLog } from './rate-limited-log.js';
+import { createFileSource } from './sources/file.js';
+import { createTcpListenSource } from './sources/tcp-listen.js';
+import { createTcpSource } from './sources/tcp.js';
+import type { Source, SourceContext } from './sources/types.js';
+import { createUdpSource } from './sources/udp.js';
+import { createWebSocketSource } from './sources/websocket.js';
+import { ensureStream, recordStreamConfig, type StreamLimits } from './streams.js';
+
+/** Everything `aisflow ingest` is configured with, in plain names (bin/ingest.ts maps the env onto it). */
+export interface IngestSettings {
+  names: NatsNames;
+  partitions: number;
+  stream: StreamLimits;
+  dlq: DlqLimits;
+  batch: { maxRecords: number; maxBytes: number; lingerMs: number };
+  publish: { maxInflight: number; timeoutMs: number };
+  maxPendingRecords: number;
+  maxLineBytes: number;
+  fragmentTimeoutMs: number;
+}
+
+export interface IngestServiceDeps {
+  nc: NatsConnection;
+  settings: IngestSettings;
+  sources: readonly SourceConfig[];
+  /** values of the secret env variables named by sources (`apiKeyEnv`) */
+  secrets: Readonly<Record<string, string | undefined>>;
+  metrics: IngestMetrics;
+  logger: Logger;
+  clock: Clock;
+  /** unique per process run (batch ids) */
+  runId: string;
+  /** skip stream creation (tests that set streams up themselves) @default false */
+  skipStreamSetup?: boolean;
+}
+
+/**
+ * The ingest process minus its shell: ensures the streams, wires sources → line handlers →
+ * batch publisher (+ DLQ), applies backpressure, and drains on stop. Contract of `stop()`:
+ * sources stop reading, every line already read is decoded, every record and dead letter is
+ * published and acknowledged; it resolves with the number of records that could not be (0 on
+ * success) once `drainTimeoutMs` has passed.
+ */
+export class IngestService {
+  readonly publisher: BatchPublisher;
+  private readonly sources: Source[] = [];
+  private readonly log: RateLimitedLog;
+  private started = false;
+
+  constructor(private readonly d: IngestServiceDeps) {
+    const s = d.settings;
+    this.log = new RateLimitedLog(d.logger);
+    const serverMax = d.nc.info?.max_payload ?? 1_048_576;
+    this.publisher = new BatchPublisher({
+      js: jetstream(d.nc),
+      names: s.names,
+      partitions: s.partitions,
+      maxRecords: s.batch.maxRecords,
+      // Leave room for headers: a batch must always fit the server's max_payload.
+      maxBytes: Math.min(s.batch.maxBytes, serverMax - 4096),
+      lingerMs: s.batch.lingerMs,
+      maxInflight: s.publish.maxInflight,
+      timeoutMs: s.publish.timeoutMs,
+      maxPendingRecords: s.maxPendingRecords,
+      runId: d.runId,
+      metrics: d.metrics,
+      logger: d.logger,
+      onBackpressure: (paused) => this.onBackpressure(paused),
+    });
+  }
+
+  /** Creates or checks the streams (may throw StreamConflictError), then starts every enabled source. */
+  async start(): Promise<void> {
+    const s = this.d.settings;
+    if (!this.d.skipStreamSetup) {
+      const jsm = await jetstreamManager(this.d.nc);
+      for (const desired of [recordStreamConfig(s.names, s.stream), dlqStreamConfig(s.names, s.dlq)]) {
+        const result = await ensureStream(jsm, desired);
+        this.d.logger.info({ stream: desired.name, result }, 'stream ready');
+      }
+    }
+    for (const cfg of this.d.sources) {
+      if (!cfg.enabled) continue;
+      const source = this.createSource(cfg);
+      this.sources.push(source);
+      this.d.metrics.sourcePaused.set({ source: cfg.id }, 0);
+    }
+    for (const source of this.sources) source.start();
+    this.started = true;
+  }
+
+  get sourceList(): readonly Source[] {
+    return this.sources;
+  }
+
+  get isStarted(): boolean {
+    return this.started;
+  }
+
+  /** Resolves when every started source has finished (only finite sources ever do). */
+  allFinished(): Promise<void> {
+    return Promise.all(this.sources.map((s) => s.finished)).then(() => undefined);
+  }
+
+  async stop(drainTimeoutMs: number): Promise<number> {
+    await Promise.all(this.sources.map((s) => s.stop()));
+    const left = await this.publisher.drain(drainTimeoutMs);
+    this.publisher.close();
+    return left;
+  }
+
+  private onBackpressure(paused: boolean): void {
+    this.d.logger.info({ paused, pending: this.publisher.pending }, paused ? 'publishing is behind: pausing sources' : 'publishing caught up: resuming sources');
+    for (const source of this.sources) {
+      if (paused) source.pause();
+      else source.resume();
+      this.d.metrics.sourcePaused.set({ source: source.id }, paused ? 1 : 0);
+    }
+  }
+
+  private context(sourceId: string): SourceContext {
+    const s = this.d.settings;
+    return {
+      metrics: this.d.metrics,
+      logger: this.d.logger,
+      clock: this.d.clock,
+      newHandler: () =>
+        new LineHandler({
+          sourceId,
+          decoder: createDecoder({
+            clock: this.d.clock,
+            defaultSource: sourceId,
+            fragmentTimeoutMs: s.fragmentTimeoutMs,
+            maxLineLength: s.maxLineBytes,
+          }),
+          publisher: this.publisher,
+          names: s.names,
+          partitions: s.partitions,
+          maxLineBytes: s.maxLineBytes,
+          metrics: this.d.metrics,
+          clock: this.d.clock,
+          log: this.log,
+        }),
+    };
+  }
+
+  private createSource(cfg: SourceConfig): Source {
+    const ctx = this.context(cfg.id);
+    switch (cfg.kind) {
+      case 'tcp':
+        return createTcpSource(cfg, ctx);
+      case 'tcp-listen':
+        return createTcpListenSource(cfg, ctx);
+      case 'udp':
+        return createUdpSource(cfg, ctx);
+      case 'file':
+        return createFileSource(cfg, ctx);
+      case 'websocket':
+        return createWebSocketSource(cfg, ctx, cfg.apiKeyEnv ? this.d.secrets[cfg.apiKeyEnv] : undefined);
+    }
+  }
+}
