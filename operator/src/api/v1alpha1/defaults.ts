@@ -1,5 +1,6 @@
 import { Value } from '@sinclair/typebox/value';
-import { AisPipelineSpec, Resources, Storage, type AisPipeline } from './aispipeline.schema.js';
+import type { Resources} from './aispipeline.schema.js';
+import { AisPipelineSpec, Storage, type AisPipeline } from './aispipeline.schema.js';
 import type { Static } from '@sinclair/typebox';
 
 /**
