@@ -224,8 +224,9 @@ export class BatchProcessor {
       // rx is the receiver's clock (a tag-block time may be old): fall back to the publish time
       const since = rx <= publishedAt && publishedAt - rx < 10_000 ? rx : publishedAt;
       d.metrics.endToEndLatency.observe(Math.max(0, visibleAt - since) / 1000);
-      d.nc.publish(subjects.updates(d.names, state.partition), JSON.stringify(toUpdate(state)));
     }
+    // one message per batch: a JSON array of compact updates (the API fans it out per vessel)
+    if (plan.states.length > 0) d.nc.publish(subjects.updates(d.names, partition), JSON.stringify(plan.states.map(toUpdate)));
     d.metrics.updatesPublished.inc(plan.states.length);
     return plan;
   }
