@@ -97,3 +97,33 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** A reproducible fleet: `vessels` vessels × `reports` reports each, every report heard by each source (same key). */
+export function fleetRecords(options: { vessels: number; reports: number; sources: string[]; start: number; baseMmsi?: number; stepMs?: number }): AisRecordV1[] {
+  const out: AisRecordV1[] = [];
+  const step = options.stepMs ?? 10_000;
+  for (let k = 0; k < options.reports; k++) {
+    for (let v = 0; v < options.vessels; v++) {
+      const mmsi = (options.baseMmsi ?? 211_000_000) + v;
+      const rx = options.start + k * step + (v % 7);
+      const lat = 50 + (v % 100) * 0.1 + k * 0.001;
+      const lon = 3 + Math.floor(v / 100) * 0.1;
+      const key = `f${mmsi}-${k}`;
+      options.sources.forEach((src, i) => out.push(positionRecord(mmsi, rx + i * 150, lat, lon, src, key)));
+    }
+  }
+  return out;
+}
+
+/** What a fleet should end as: latest fix per vessel and the number of distinct reports. */
+export function fleetReference(records: AisRecordV1[]) {
+  const latest = new Map<number, { ts: number; lat: number; lon: number }>();
+  const keys = new Set<string>();
+  for (const r of records) {
+    const ts = Math.floor(r.rx / 1000) * 1000;
+    keys.add(`${r.mmsi}:${r.key}`);
+    const cur = latest.get(r.mmsi);
+    if (!cur || ts > cur.ts) latest.set(r.mmsi, { ts, lat: r.msg.lat as number, lon: r.msg.lon as number });
+  }
+  return { latest, historyRows: keys.size, vessels: latest.size };
+}
