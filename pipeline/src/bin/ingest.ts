@@ -178,7 +178,14 @@ async function run(flags: IngestFlags): Promise<number> {
     logger.error({ unacknowledged: left }, 'drain timed out: records read but not acknowledged by JetStream');
     return EXIT_DRAIN_INCOMPLETE;
   }
-  logger.info({ published: await metricValue(registry, 'aisflow_ingest_records_published_total') }, 'drained; exiting');
+  logger.info(
+    {
+      decoded: await metricValue(registry, 'aisflow_ingest_messages_total'),
+      published: await metricValue(registry, 'aisflow_ingest_records_published_total'),
+      deadLettered: await metricValue(registry, 'aisflow_ingest_dlq_writes_total'),
+    },
+    'drained; exiting',
+  );
   return 0;
 }
 

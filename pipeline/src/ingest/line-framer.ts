@@ -16,6 +16,7 @@ export class LineFramer {
   /** bytes of the current over-long line seen so far; 0 while not discarding */
   private discarding = 0;
   private sample = '';
+  private discardEndsInCr = false;
 
   constructor(
     private readonly sink: LineSink,
@@ -65,6 +66,7 @@ export class LineFramer {
     if (len === 0) return;
     if (this.discarding > 0) {
       this.discarding += len;
+      this.discardEndsInCr = chunk[end - 1] === 13;
       return;
     }
     if (this.partialBytes + len > this.maxLineBytes) {
@@ -73,6 +75,7 @@ export class LineFramer {
       const head = Buffer.concat([...this.partial, chunk.subarray(start, start + keep)]);
       this.sample = head.toString('latin1');
       this.discarding = this.partialBytes + len;
+      this.discardEndsInCr = chunk[end - 1] === 13;
       this.partial = [];
       this.partialBytes = 0;
       return;
@@ -84,7 +87,7 @@ export class LineFramer {
 
   private endLine(): void {
     if (this.discarding > 0) {
-      const bytes = this.discarding;
+      const bytes = this.discarding - (this.discardEndsInCr ? 1 : 0);
       const sample = this.sample;
       this.discarding = 0;
       this.sample = '';
