@@ -219,7 +219,14 @@ export function parseSourcesDocument(text: string, origin = 'sources document'):
     }
     const value = Value.Default(schema, structuredClone(item));
     const errors = [...Value.Errors(schema, value)];
-    for (const e of errors) problems.push(`${toFieldPath(at, e.path)}: ${e.message}`);
+    // One problem per field: TypeBox reports a missing property as "required" and again as "Expected string".
+    const seenPaths = new Set<string>();
+    for (const e of errors) {
+      const path = toFieldPath(at, e.path);
+      if (seenPaths.has(path)) continue;
+      seenPaths.add(path);
+      problems.push(`${path}: ${e.message}`);
+    }
     if (errors.length > 0) return;
     const source = value as SourceConfig;
     if (source.kind === 'file' && source.pace === 'rate' && source.linesPerSecond === undefined) {
