@@ -66,7 +66,7 @@ export async function publishRecords(nc: NatsConnection, names: NatsNames, parti
   for (const [partition, list] of byPartition) {
     for (let i = 0; i < list.length; i += perMessage) {
       const batch: AisBatchV1 = { v: 1, partition, records: list.slice(i, i + perMessage) };
-      acks.push(js.publish(subjects.partition(names, partition), JSON.stringify(batch)));
+      acks.push(js.publish(subjects.partition(names, partition), JSON.stringify(batch), { timeout: 60_000 }));
       messages++;
       if (acks.length >= 256) await Promise.all(acks.splice(0));
     }

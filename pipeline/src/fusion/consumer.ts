@@ -63,12 +63,24 @@ export class PartitionConsumer {
     return this.o.partition;
   }
 
+  /**
+   * Creates (or updates) the durable consumer and starts pulling. Until the stream exists (ingest
+   * creates it) or while NATS is away, it keeps trying every couple of seconds in the background.
+   */
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    await ensurePartitionConsumer(this.o.jsm, this.o.names, this.o.partition, this.o);
-    if (!this.paused) await this.pull();
     this.loop = this.run();
+    for (let attempt = 0; this.running; attempt++) {
+      try {
+        await ensurePartitionConsumer(this.o.jsm, this.o.names, this.o.partition, this.o);
+        if (!this.paused) await this.pull();
+        return;
+      } catch (err) {
+        if (attempt === 0) this.o.logger.warn({ err, partition: this.o.partition }, 'cannot create the partition consumer yet; retrying');
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 500 * 2 ** Math.min(attempt, 4))));
+      }
+    }
   }
 
   /** Stop pulling (a store is down): buffered messages go back to JetStream for later. */

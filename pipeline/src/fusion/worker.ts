@@ -181,16 +181,13 @@ export class FusionWorker {
         if (paused) c.pause();
         this.consumers.set(p, c);
       }
-      // start them a few at a time: each start is a consumer create round trip
+      // start them a few at a time: each start is a consumer create round trip; a start that
+      // cannot succeed yet (no stream) keeps retrying in the background and must not block
       for (let i = 0; i < gained.length; i += 8) {
-        await Promise.all(
-          gained.slice(i, i + 8).map((p) =>
-            this.consumers
-              .get(p)
-              ?.start()
-              .catch((err: unknown) => this.o.logger.error({ err, partition: p }, 'could not start the partition consumer')),
-          ),
-        );
+        await Promise.race([
+          Promise.all(gained.slice(i, i + 8).map((p) => this.consumers.get(p)?.start())),
+          new Promise((r) => setTimeout(r, 5_000).unref()),
+        ]);
       }
       this.o.metrics.partitionsOwned.set(this.consumers.size);
     });

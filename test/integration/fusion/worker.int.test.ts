@@ -163,7 +163,7 @@ describe('fusion worker on real JetStream', () => {
   it('publishes live updates on core NATS after the writes', async () => {
     const stores = memoryStores();
     const got: unknown[] = [];
-    const sub = t.nc.subscribe(subjects.allUpdates(t.names), { callback: (_e, m) => got.push(...(m.json() as unknown[])) });
+    const sub = t.nc.subscribe(subjects.allUpdates(t.names), { callback: (_e, m) => void got.push(...(m.json() as unknown[])) });
     const { w } = await startWorker('solo-updates', stores);
     await publishRecords(t.nc, t.names, PARTITIONS, [positionRecord(611_000_001, Date.now() - 1_000, 1.5, 2.5, 'rx-a')]);
     expect(await waitFor(() => got.length > 0, 10_000)).toBe(true);

@@ -1,0 +1,16 @@
+import type { HistoryStore, LiveStateStore } from '../../pipeline/src/store/types.js';
+import { memoryStores } from './fusion-memory-stores.js';
+
+export interface OpenedStores {
+  live: LiveStateStore;
+  history: HistoryStore;
+  /** what the figures were measured against */
+  description: string;
+  cleanup(): Promise<void>;
+}
+
+/** The stores fusion writes to in the bench and the pipeline tests, under unique names. */
+export async function openFusionStores(_options: { keyPrefix: string; schemaTag: string; redisMode?: 'standalone' | 'cluster' }): Promise<OpenedStores> {
+  const m = memoryStores();
+  return { live: m.live, history: m.history, description: 'in-process stores (the Redis/Postgres store modules are not in this build yet)', cleanup: async () => {} };
+}
