@@ -12,6 +12,8 @@
 export interface Bits {
   sym: Uint8Array;
   length: number;
+  /** bits in the armoured characters before fill bits are taken off (6 per character) */
+  armoredBits?: number;
 }
 
 /** armour char code -> 6-bit value, or 255 when the char is not a valid armour character. */
@@ -31,6 +33,7 @@ const SIXBIT_CODES = Array.from(SIXBIT_ASCII, (c) => c.charCodeAt(0));
 export class BitBuffer implements Bits {
   sym = new Uint8Array(256);
   length = 0;
+  armoredBits = 0;
 
   /** De-armour `payload` less `fill` bits; returns the index of the first invalid character, or -1. */
   load(payload: string, fill: number): number {
@@ -44,9 +47,39 @@ export class BitBuffer implements Bits {
       sym[i] = v;
     }
     for (let i = n; i < n + 8; i++) sym[i] = 0;
+    this.armoredBits = n * 6;
     this.length = n * 6 - fill;
     return -1;
   }
+}
+
+/**
+ * De-armour fragments whose non-final parts declare fill bits. The spec puts fill bits only
+ * after the last fragment, but some senders pad every part; like gpsd, each fragment's fill
+ * bits are dropped before the next fragment's bits follow. Rare, so done bit by bit. Returns
+ * the index (in the concatenated payload) of the first invalid character, or -1.
+ */
+export function loadFragments(target: BitBuffer, payloads: readonly string[], fills: readonly number[]): number {
+  const bits: number[] = [];
+  let base = 0;
+  for (let f = 0; f < payloads.length; f++) {
+    const p = payloads[f]!;
+    const keep = p.length * 6 - fills[f]!;
+    for (let i = 0; i < p.length; i++) {
+      const c = p.charCodeAt(i);
+      const v = c < 256 ? ARMOR[c]! : 255;
+      if (v === 255) return base + i;
+      for (let k = 5; k >= 0 && i * 6 + (5 - k) < keep; k--) bits.push((v >> k) & 1);
+    }
+    base += p.length;
+  }
+  const chars = Math.ceil(bits.length / 6);
+  if (chars + 8 > target.sym.length) target.sym = new Uint8Array(chars * 2 + 8);
+  target.sym.fill(0, 0, chars + 8);
+  for (let i = 0; i < bits.length; i++) target.sym[(i / 6) | 0] = target.sym[(i / 6) | 0]! | (bits[i]! << (5 - (i % 6)));
+  target.length = bits.length;
+  target.armoredBits = bits.length;
+  return -1;
 }
 
 /** Unsigned `len`-bit field at bit `pos` (len 1..53). */

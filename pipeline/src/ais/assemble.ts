@@ -9,6 +9,8 @@ export interface Partial {
   /** the part number expected next */
   next: number;
   payloads: string[];
+  /** fill bits declared by each part (only the last should be non-zero) */
+  fills: number[];
   raws: string[];
   /** clock time the first part arrived; the timeout counts from here */
   openedAt: number;
@@ -43,6 +45,8 @@ const NONE: readonly DecodeOutcome[] = Object.freeze([]);
  */
 export class Assembler {
   private readonly open = new Map<string, Partial>();
+  /** per (source, formatter, channel): the key of the partial opened last (sequence-id repair) */
+  private readonly lastOpened = new Map<string, string>();
   private pending: DecodeOutcome[] = [];
 
   constructor(private readonly options: AssemblerOptions) {}
@@ -59,12 +63,30 @@ export class Assembler {
   static keyOf(sentence: Sentence, source: string, readerSource: string): string {
     const g = sentence.tag?.group;
     if (g) return `g\u0000${readerSource}\u0000${g.id}\u0000${g.total}`;
-    return `${source}\u0000${sentence.formatter}\u0000${sentence.channel}\u0000${sentence.seqId}\u0000${sentence.count}`;
+    return `${Assembler.channelOf(sentence, source)}\u0000${sentence.seqId}\u0000${sentence.count}`;
+  }
+
+  private static channelOf(sentence: Sentence, source: string): string {
+    return `${source}\u0000${sentence.formatter}\u0000${sentence.channel}`;
   }
 
   add(key: string, sentence: Sentence, raw: string, meta: { source: string; receivedAt: number; timeFromTagBlock: boolean }): AddResult {
     const now = this.options.clock.now();
     let partial = this.open.get(key);
+    const channel = sentence.tag?.group ? null : Assembler.channelOf(sentence, meta.source);
+    if (partial === undefined && sentence.num > 1 && channel !== null) {
+      // Sequence-id repair: some aggregators renumber sequence ids line by line (AISHub sends
+      // "2,1,4,A" then "2,2,1,A"). A part 2..n with no partial under its own id continues the
+      // partial opened last on the same source and channel, if that one expects exactly this
+      // part. gpsd keys by channel alone and assembles these too; keying by id first keeps
+      // interleaved messages apart.
+      const last = this.lastOpened.get(channel);
+      const candidate = last === undefined ? undefined : this.open.get(last);
+      if (candidate !== undefined && candidate.next === sentence.num && candidate.total === sentence.count) {
+        partial = candidate;
+        key = candidate.key;
+      }
+    }
     if (partial !== undefined && now - partial.openedAt > this.options.timeoutMs) {
       this.drop(partial, 'fragment_timeout', `timed out after ${now - partial.openedAt} ms waiting for part ${partial.next} of ${partial.total}`);
       partial = undefined;
@@ -77,11 +99,16 @@ export class Assembler {
         const oldest = this.open.values().next().value as Partial;
         this.drop(oldest, 'fragment_evicted', `evicted: more than ${this.options.maxOpen} partial messages open`);
       }
+      if (channel !== null) {
+        if (this.lastOpened.size >= this.options.maxOpen) this.lastOpened.clear(); // bounded: a hint, not state
+        this.lastOpened.set(channel, key);
+      }
       this.open.set(key, {
         key,
         total: sentence.count,
         next: 2,
         payloads: [sentence.payload],
+        fills: [sentence.fill],
         raws: [raw],
         openedAt: now,
         source: meta.source,
@@ -106,6 +133,7 @@ export class Assembler {
       return { kind: 'reject', reason: 'fragment_out_of_order', detail: `part ${sentence.num} of ${sentence.count} arrived while part ${partial.next} of ${partial.total} was expected` };
     }
     partial.payloads.push(sentence.payload);
+    partial.fills.push(sentence.fill);
     partial.raws.push(raw);
     partial.fill = sentence.fill;
     partial.next++;

@@ -9,10 +9,10 @@ export type BitsDecodeResult = { ok: true; message: AisMessage } | { ok: false; 
  * gpsd does: many receivers append junk bits (e.g. 204-bit type 1s in the AISHub capture) and
  * the fields sit in the first bits. Two limits remain: a variable-length message (its last
  * field takes the rest) may exceed its table by at most OVERLONG_SLACK_BITS (padding to a whole
- * armour character or byte), else the variable field would swallow junk; and nothing may be
+ * armour characters), else the variable field would swallow junk; and nothing may be
  * longer than MAX_MESSAGE_BITS, the most five slots can carry, which no real message exceeds.
  */
-export const OVERLONG_SLACK_BITS = 7;
+export const OVERLONG_SLACK_BITS = 12;
 export const MAX_MESSAGE_BITS = 1064;
 
 /**
@@ -32,12 +32,19 @@ export function decodeBits(b: Bits): BitsDecodeResult {
     index = chosen;
   }
   const layout = spec.layouts[index]!;
+  if (b.length < layout.minBits && !layout.variable && (b.armoredBits ?? 0) >= layout.minBits) {
+    // A fill-bit count that cuts a fixed-length message short is a known transmitter bug (163-bit
+    // type 1s with fill 5 in the AISHub capture); the characters carry the bits, so use them, as
+    // gpsd does.
+    b.length = b.armoredBits!;
+  }
   const max = layout.variable ? layout.maxBits + OVERLONG_SLACK_BITS : MAX_MESSAGE_BITS;
   if (b.length < layout.minBits || b.length > max) {
     const want = layout.minBits === layout.maxBits ? `${layout.minBits}` : `${layout.minBits}-${layout.maxBits}`;
     return { ok: false, reason: 'bad_bit_length', detail: `${layout.name} (type ${type}) needs ${want} bits, got ${b.length}` };
   }
   const message = layout.read(b) as AisMessage;
+  if (layout.finish) layout.finish(message, b);
   if (spec.apps !== undefined) {
     const app = spec.apps.get(appKey(message.dac as number, message.fid as number));
     // A payload shorter than its application table is left as hex only: better no fields than guessed ones.

@@ -1,5 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import { BitBuffer } from './armor.js';
+import { BitBuffer, loadFragments } from './armor.js';
 import { Assembler } from './assemble.js';
 import { decodeBits } from './decode.js';
 import { parseLine, type Sentence } from './nmea.js';
@@ -51,9 +51,11 @@ export function createDecoder(options: DecoderOptions): AisStreamDecoder {
     receivedAt,
   });
 
-  /** De-armour and decode a whole payload; `raws` are the lines it came from. */
-  const finish = (payload: string, fill: number, meta: Omit<SentenceMeta, 'payload' | 'fillBits'>): DecodeOutcome => {
-    const bad = bits.load(payload, fill);
+  /** De-armour and decode a whole payload; `fills` are the fill bits of each fragment when there are several. */
+  const finish = (payload: string, fill: number, meta: Omit<SentenceMeta, 'payload' | 'fillBits'>, parts?: { payloads: string[]; fills: number[] }): DecodeOutcome => {
+    let padded = false;
+    if (parts) for (let i = 0; i < parts.fills.length - 1; i++) if (parts.fills[i] !== 0) padded = true;
+    const bad = padded ? loadFragments(bits, parts!.payloads, parts!.fills) : bits.load(payload, fill);
     const raw = meta.raw.length === 1 ? meta.raw[0]! : meta.raw.join('\n');
     if (bad >= 0) {
       return reject('bad_armor_char', `payload character ${JSON.stringify(payload[bad])} at ${bad} is not 6-bit armour`, raw, meta.source, meta.receivedAt);
@@ -124,7 +126,7 @@ export function createDecoder(options: DecoderOptions): AisStreamDecoder {
       formatter: p.formatter,
       channel: p.channel,
       raw: p.raws,
-    });
+    }, p);
   };
 
   return {

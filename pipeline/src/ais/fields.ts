@@ -18,8 +18,12 @@ export interface FieldOptions {
   div?: number;
   /** offset added to the raw value before dividing (e.g. pressure is sent as hPa - 799) */
   add?: number;
-  /** a trailing field a shorter message may leave out (then null) */
-  optional?: boolean;
+  /**
+   * A trailing field a shorter message may leave out (then null). A string names a group of
+   * fields that are present together or not at all (type 16's second station is three fields;
+   * a 128-bit type 16 has no second station, not half of one).
+   */
+  optional?: boolean | string;
 }
 
 export interface FieldSpec extends FieldOptions {
@@ -75,6 +79,8 @@ export interface Layout {
   /** what the layout is, for error details ('type 24 part B') */
   readonly name: string;
   readonly fields: readonly FieldSpec[];
+  /** a rule between fields that a table cannot say (type 21's name extension), applied after reading */
+  readonly finish?: (message: Record<string, unknown>, b: Bits) => void;
 }
 
 export interface CompiledLayout {
@@ -88,6 +94,7 @@ export interface CompiledLayout {
   readonly variable: boolean;
   /** read every field; the caller has checked `minBits <= b.length` */
   readonly read: (b: Bits) => Record<string, unknown>;
+  readonly finish?: (message: Record<string, unknown>, b: Bits) => void;
 }
 
 /** Degrees per minute from the ROT_AIS indicator (see `rot`). */
@@ -151,7 +158,20 @@ export function compileLayout(layout: Layout, base = 0): CompiledLayout {
     }
   };
 
-  const guard = (f: FieldSpec, end: string, e: string): string => (f.optional ? `(n >= ${end} ? ${e} : null)` : e);
+  // End offset of each named optional group: its fields need the whole group to be present.
+  const groupEnd = new Map<string, number>();
+  {
+    let o = base;
+    for (const f of layout.fields) {
+      o += f.bits;
+      if (typeof f.optional === 'string') groupEnd.set(f.optional, o);
+    }
+  }
+  const guard = (f: FieldSpec, end: string, e: string): string => {
+    if (!f.optional) return e;
+    const need = typeof f.optional === 'string' ? String(groupEnd.get(f.optional)) : end;
+    return `(n >= ${need} ? ${e} : null)`;
+  };
 
   layout.fields.forEach((f, i) => {
     const afterRest = restIndex >= 0 && i > restIndex;
@@ -197,5 +217,5 @@ export function compileLayout(layout: Layout, base = 0): CompiledLayout {
 
   const body = `"use strict";\nreturn function read(b) {\n  const n = b.length;\n  ${decls.join('\n  ')}\n  return { ${props.join(', ')} };\n};`;
   const read = new Function('u', 's', 't', 'h', 'rot', body)(runtime.u, runtime.s, runtime.t, runtime.h, runtime.rot) as CompiledLayout['read'];
-  return { name: layout.name, fields: layout.fields, minBits, maxBits: off, variable: restIndex >= 0, read };
+  return { name: layout.name, fields: layout.fields, minBits, maxBits: off, variable: restIndex >= 0, read, ...(layout.finish ? { finish: layout.finish } : {}) };
 }

@@ -236,7 +236,9 @@ export function parseLine(line: string): ParseResult {
     return { kind: 'reject', reason: 'sentence_malformed', detail: `fragment "${line.slice(c2 + 1, c3)}" of "${line.slice(c1 + 1, c2)}" is not 1-9 of 1-9`, tag };
   }
   const fillCode = c6 + 2 === star ? line.charCodeAt(c6 + 1) - 48 : -1;
-  if (fillCode < 0 || fillCode > 5) return { kind: 'reject', reason: 'bad_fill_bits', detail: `fill bits "${line.slice(c6 + 1, star)}" is not 0-5`, tag };
+  // The spec allows 0-5; 6 (the whole last character is padding) comes from real receivers
+  // (AISHub capture) and is harmless, so it is accepted, as gpsd does.
+  if (fillCode < 0 || fillCode > 6) return { kind: 'reject', reason: 'bad_fill_bits', detail: `fill bits "${line.slice(c6 + 1, star)}" is not 0-6`, tag };
   if (c5 - c4 > 3) return { kind: 'reject', reason: 'sentence_malformed', detail: `channel "${line.slice(c4 + 1, c5)}" is too long`, tag };
   if (c4 - c3 > 3) return { kind: 'reject', reason: 'sentence_malformed', detail: `sequence id "${line.slice(c3 + 1, c4)}" is too long`, tag };
 

@@ -32,12 +32,12 @@ export const acknowledge: Layout = {
     spare(2),
     u('mmsi1', 30),
     u('mmsiseq1', 2),
-    u('mmsi2', 30, { optional: true }),
-    u('mmsiseq2', 2, { optional: true }),
-    u('mmsi3', 30, { optional: true }),
-    u('mmsiseq3', 2, { optional: true }),
-    u('mmsi4', 30, { optional: true }),
-    u('mmsiseq4', 2, { optional: true }),
+    u('mmsi2', 30, { optional: 'ack2' }),
+    u('mmsiseq2', 2, { optional: 'ack2' }),
+    u('mmsi3', 30, { optional: 'ack3' }),
+    u('mmsiseq3', 2, { optional: 'ack3' }),
+    u('mmsi4', 30, { optional: 'ack4' }),
+    u('mmsiseq4', 2, { optional: 'ack4' }),
   ],
 };
 
@@ -69,12 +69,14 @@ export const interrogation: Layout = {
     u('type1_1', 6),
     u('offset1_1', 12),
     spare(2),
-    u('type1_2', 6, { optional: true }),
-    u('offset1_2', 12, { optional: true }),
+    // second request to station 1 (110 bits, usually padded to 112)
+    u('type1_2', 6, { optional: 'request2' }),
+    u('offset1_2', 12, { optional: 'request2' }),
     spare(2, { optional: true }),
-    u('mmsi2', 30, { optional: true }),
-    u('type2_1', 6, { optional: true }),
-    u('offset2_1', 12, { optional: true }),
+    // request to a second station (160 bits)
+    u('mmsi2', 30, { optional: 'station2' }),
+    u('type2_1', 6, { optional: 'station2' }),
+    u('offset2_1', 12, { optional: 'station2' }),
     spare(2, { optional: true }),
   ],
 };
@@ -88,18 +90,17 @@ export const assignmentCommand: Layout = {
     u('mmsi1', 30),
     u('offset1', 12),
     u('increment1', 10),
-    u('mmsi2', 30, { optional: true }),
-    u('offset2', 12, { optional: true }),
-    u('increment2', 10, { optional: true }),
+    // a second station: 144 bits (a 96-bit message has 4 spare bits instead)
+    u('mmsi2', 30, { optional: 'station2' }),
+    u('offset2', 12, { optional: 'station2' }),
+    u('increment2', 10, { optional: 'station2' }),
   ],
 };
 
-const reservation = (i: number, optional: boolean): FieldSpec[] => [
-  u(`offset${i}`, 12, { optional }),
-  u(`number${i}`, 4, { optional }),
-  u(`timeout${i}`, 3, { optional }),
-  u(`increment${i}`, 11, { optional }),
-];
+const reservation = (i: number, optional: boolean): FieldSpec[] => {
+  const opt = optional ? { optional: `reservation${i}` } : {};
+  return [u(`offset${i}`, 12, opt), u(`number${i}`, 4, opt), u(`timeout${i}`, 3, opt), u(`increment${i}`, 11, opt)];
+};
 
 /** Type 20: data link management, one to four slot reservations (72-160 bits). */
 export const dataLinkManagement: Layout = {
@@ -108,12 +109,13 @@ export const dataLinkManagement: Layout = {
 };
 
 // Types 25 and 26: single- and multi-slot binary messages. Two flags choose among four layouts:
-// addressed (a destination MMSI follows) and structured (a 16-bit application id follows).
+// addressed (a 30-bit destination MMSI follows) and structured (a 16-bit application id
+// follows). No spare bits after the MMSI: gpsd, libais and pyais agree on that reading.
 const binaryHead = (addressed: boolean, structured: boolean): FieldSpec[] => [
   ...header(),
   bool('addressed'),
   bool('structured'),
-  ...(addressed ? [u('destMmsi', 30), spare(2)] : []),
+  ...(addressed ? [u('destMmsi', 30)] : []),
   ...(structured ? [u('appId', 16)] : []),
 ];
 
@@ -128,12 +130,12 @@ const variants = [
 export const singleSlotBinary: Layout[] = variants.map(([a, st]) => ({
   name: `single slot binary message (addressed ${a}, structured ${st})`,
   // 168 bits at most in one slot
-  fields: [...binaryHead(a, st), hexRest('data', 128 - (a ? 32 : 0) - (st ? 16 : 0))],
+  fields: [...binaryHead(a, st), hexRest('data', 128 - (a ? 30 : 0) - (st ? 16 : 0))],
 }));
 
 /** Type 26 layouts, indexed by addressed * 2 + structured; the radio status is the last 20 bits. */
 export const multiSlotBinary: Layout[] = variants.map(([a, st]) => ({
   name: `multiple slot binary message (addressed ${a}, structured ${st})`,
   // five slots: 1064 bits at most
-  fields: [...binaryHead(a, st), hexRest('data', 1004 - (a ? 32 : 0) - (st ? 16 : 0)), u('radio', 20)],
+  fields: [...binaryHead(a, st), hexRest('data', 1004 - (a ? 30 : 0) - (st ? 16 : 0)), u('radio', 20)],
 }));

@@ -1,3 +1,4 @@
+import { readU } from '../armor.js';
 import { bool, header, hexRest, lat17, lat27, lon18, lon28, spare, text, textRest, u, type Layout } from '../fields.js';
 import { dimensions } from './position.js';
 
@@ -25,13 +26,19 @@ export const aidToNavigation: Layout = {
     u('epfd', 4),
     u('second', 6, { naFrom: 60 }),
     bool('offPosition'),
-    u('regional', 8),
-    bool('raim'),
-    bool('virtualAid'),
-    bool('assigned'),
-    spare(1),
+    // Some aids to navigation send 266-271 bits (AISHub capture); what is cut off reads as null.
+    u('regional', 8, { optional: true }),
+    bool('raim', { optional: true }),
+    bool('virtualAid', { optional: true }),
+    bool('assigned', { optional: true }),
+    spare(1, { optional: true }),
     textRest('nameExtension', 88),
   ],
+  // The extension continues a name that fills all 20 characters; after a shorter ('@'-padded)
+  // name the bits are padding, whatever they decode to.
+  finish: (m, b) => {
+    if (m.nameExtension !== null && readU(b, 43 + 19 * 6, 6) === 0) m.nameExtension = null;
+  },
 };
 
 const channelHead = () => [...header(), spare(2), u('channelA', 12), u('channelB', 12), u('txrx', 4), bool('power')];
