@@ -3,7 +3,9 @@
 # packages in scripts/ci/apt-packages.txt, on loopback ports of their own:
 #   redis     prometheus-redis-exporter      127.0.0.1:9391 -> Redis 127.0.0.1:6379
 #   postgres  prometheus-postgres-exporter   127.0.0.1:9392 -> Postgres 127.0.0.1:5432 (db postgres)
-#   pgbouncer prometheus-pgbouncer-exporter  127.0.0.1:9393 -> PgBouncer 127.0.0.1:6433 (scripts/services/pgbouncer.sh)
+#   pgbouncer scripts/services/pgbouncer-exporter.mjs 127.0.0.1:9393 -> PgBouncer 127.0.0.1:6433 (scripts/services/pgbouncer.sh)
+#             (the Debian prometheus-pgbouncer-exporter 1.7 crashes against current PgBouncer; ours
+#             serves the prometheus-community pgbouncer_exporter metric names)
 # Usage:
 #   scripts/services/exporters.sh [start] [redis|postgres|pgbouncer ...]   default: all three
 #   scripts/services/exporters.sh stop    [redis|postgres|pgbouncer ...]   stop those this script started (PID files)
@@ -50,14 +52,15 @@ start_one() {
       cmd=("$bin" "--web.listen-address=127.0.0.1:$port" --auto-discover-databases --exclude-databases=template0,template1)
       ;;
     pgbouncer)
-      bin=/usr/bin/prometheus-pgbouncer-exporter
+      bin="$(command -v node)"
       # It reads PgBouncer's admin console (SHOW POOLS/STATS) as the admin user of pgbouncer.sh.
-      cmd=("$bin" --host 127.0.0.1 --port "$port" --pgbouncer-host "$pgbouncer_host" --pgbouncer-port "$pgbouncer_target_port" --pgbouncer-user postgres -c /dev/null)
+      cmd=("$bin" "$root/scripts/services/pgbouncer-exporter.mjs" --listen "127.0.0.1:$port" --pgbouncer "postgresql://postgres@$pgbouncer_host:$pgbouncer_target_port/pgbouncer")
       ;;
     *) echo "exporters: unknown exporter '$name' (redis|postgres|pgbouncer)" >&2; return 2 ;;
   esac
-  [[ -x "$bin" ]] || { echo "exporters: $bin missing (Debian package $(basename "$bin"); see scripts/ci/apt-packages.txt)" >&2; return 1; }
-  setsid "${cmd[@]}" >"$run/$name.log" 2>&1 < /dev/null &
+  [[ -x "$bin" ]] || { echo "exporters: $bin missing for $name (see scripts/ci/apt-packages.txt)" >&2; return 1; }
+  # 9>&-: the exporter must not inherit (and so hold) the start-up lock
+  setsid "${cmd[@]}" >"$run/$name.log" 2>&1 < /dev/null 9>&- &
   echo $! > "$run/$name.pid"
   for _ in $(seq 1 100); do answers "$port" && break; sleep 0.1; done
   if ! answers "$port"; then
