@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global process, console */
 // A small PgBouncer exporter: reads PgBouncer's admin console (SHOW POOLS, SHOW STATS) on each
 // scrape and serves the metric names of the prometheus-community pgbouncer_exporter, so the
 // Storage dashboard works unchanged against that exporter in a cluster. Written because the
