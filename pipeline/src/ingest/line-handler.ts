@@ -31,18 +31,27 @@ export class LineHandler {
   readonly framer: LineFramer;
   private readonly lines;
   private readonly bytes;
-  private readonly byType: Array<{ inc(): void } | undefined> = [];
+  private readonly byType: Array<{ inc(n: number): void } | undefined> = [];
   private sawMessage = false;
+  // Per-line work is kept minimal: counters are added up per chunk (a prom-client inc hashes its
+  // labels each time), and one clock reading serves every line of a chunk (they arrived together).
+  private lineCount = 0;
+  private readonly typeCounts: number[] = [];
+  private chunkTime = 0;
+  private readonly ctx: { source: string; receivedAt: number };
   private readonly dlqSubject: string;
 
   constructor(private readonly d: LineHandlerDeps) {
     this.lines = d.metrics.lines.labels(d.sourceId);
     this.bytes = d.metrics.bytes.labels(d.sourceId);
     this.dlqSubject = subjects.dlqDecode(d.names, d.sourceId);
+    this.ctx = { source: d.sourceId, receivedAt: 0 };
+    this.chunkTime = d.clock.now();
     this.framer = new LineFramer({ line: (t) => this.line(t), tooLong: (s, b) => this.tooLong(s, b) }, d.maxLineBytes);
   }
 
   chunk(data: Buffer): void {
+    this.chunkTime = this.d.clock.now();
     this.bytes.inc(data.length);
     this.framer.push(data);
     this.afterChunk();
@@ -50,6 +59,7 @@ export class LineHandler {
 
   /** A whole line from a message-based source (UDP datagram line, WebSocket frame). */
   text(line: string): void {
+    this.chunkTime = this.d.clock.now();
     this.bytes.inc(line.length);
     if (line.length > this.d.maxLineBytes) this.tooLong(line.slice(0, this.d.maxLineBytes), line.length);
     else this.line(line.endsWith('\r') ? line.slice(0, -1) : line);
@@ -72,21 +82,23 @@ export class LineHandler {
   /** Periodic: multi-sentence messages whose parts never came go to the DLQ. */
   expire(): void {
     for (const outcome of this.d.decoder.expire()) this.outcome(outcome);
+    this.afterChunk();
   }
 
   line(text: string): void {
-    this.lines.inc();
-    this.outcome(this.d.decoder.decode(text, { source: this.d.sourceId, receivedAt: this.d.clock.now() }));
+    this.lineCount += 1;
+    this.ctx.receivedAt = this.chunkTime;
+    this.outcome(this.d.decoder.decode(text, this.ctx));
   }
 
   /** A frame a message-based source could not even split into lines (bad JSON, wrong shape). */
   invalidFrame(detail: string, raw: string): void {
-    this.lines.inc();
+    this.lineCount += 1;
     this.reject('frame_malformed', detail, raw.slice(0, this.d.maxLineBytes), null);
   }
 
   private tooLong(sample: string, bytes: number): void {
-    this.lines.inc();
+    this.lineCount += 1;
     this.reject('line_too_long', `line of ${bytes} bytes exceeds the limit of ${this.d.maxLineBytes}; first ${sample.length} bytes kept`, sample, null);
   }
 
@@ -95,12 +107,8 @@ export class LineHandler {
       case 'message': {
         const record = toRecord(o.message, o.meta);
         this.d.publisher.add(record, partitionOf(record.mmsi, this.d.partitions));
-        let counter = this.byType[o.message.type];
-        if (!counter) {
-          counter = this.d.metrics.messages.labels(this.d.sourceId, String(o.message.type));
-          this.byType[o.message.type] = counter;
-        }
-        counter.inc();
+        const t = o.message.type;
+        this.typeCounts[t] = (this.typeCounts[t] ?? 0) + 1;
         this.sawMessage = true;
         return;
       }
@@ -127,6 +135,21 @@ export class LineHandler {
   }
 
   private afterChunk(): void {
+    if (this.lineCount > 0) {
+      this.lines.inc(this.lineCount);
+      this.lineCount = 0;
+    }
+    for (let t = 0; t < this.typeCounts.length; t++) {
+      const n = this.typeCounts[t];
+      if (!n) continue;
+      let counter = this.byType[t];
+      if (!counter) {
+        counter = this.d.metrics.messages.labels(this.d.sourceId, String(t));
+        this.byType[t] = counter;
+      }
+      counter.inc(n);
+      this.typeCounts[t] = 0;
+    }
     if (this.sawMessage) {
       this.sawMessage = false;
       this.d.metrics.lastMessageTimestamp.set({ source: this.d.sourceId }, this.d.clock.now() / 1000);

@@ -110,6 +110,7 @@ export class BatchPublisher {
     if (batch && batch.bytes + json.length + 1 > this.o.maxBytes) {
       this.seal(batch);
       batch = undefined;
+      this.pump();
     }
     if (!batch) {
       batch = { partition, parts: [], bytes: HEAD_BYTES, openedAt: this.now(), sealed: false };
@@ -119,8 +120,13 @@ export class BatchPublisher {
     batch.parts.push(json);
     batch.bytes += json.length + 1;
     this.addPending(1);
-    if (batch.parts.length >= this.o.maxRecords) this.seal(batch);
-    this.pump();
+    if (batch.parts.length >= this.o.maxRecords) {
+      this.seal(batch);
+      this.pump();
+    } else if (!this.timer) {
+      // Open batches are sent by the linger timer (or when a publish completes): no per-record pump.
+      this.armTimer();
+    }
   }
 
   /** Queues one dead-letter entry; it shares the window and the pending count with batches. */

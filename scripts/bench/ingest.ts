@@ -1,0 +1,160 @@
+/**
+ * npm run bench:ingest — file source → decode → batches → JetStream through the real
+ * IngestService, against the NATS on AISFLOW_TEST_NATS_URL (default 127.0.0.1:4222).
+ * Prints, from the same run:
+ *   1. the baseline: one record per JetStream message, async publish with a window;
+ *   2. ingest: records/s and batches/s, file to acknowledged;
+ *   3. where the time goes: decode-only and record-key hash rates (no NATS).
+ * The streams it creates are deleted at the end. Figures on a shared 2-core box are noisy.
+ * Options (env): BENCH_COPIES (capture repetitions, default 4), BENCH_BASELINE_RECORDS (default 60000).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { Registry } from 'prom-client';
+import { createDecoder } from '../../pipeline/src/ais/decoder.js';
+import { parseSourcesDocument } from '../../pipeline/src/config/ingest.js';
+import { IngestService } from '../../pipeline/src/ingest/service.js';
+import { ensureStream, recordStreamConfig } from '../../pipeline/src/ingest/streams.js';
+import { fnv1a64, toRecord } from '../../pipeline/src/ingest/record.js';
+import type { AisRecordV1 } from '../../pipeline/src/shared/ais-record.js';
+import { systemClock } from '../../pipeline/src/shared/clock.js';
+import { partitionOf } from '../../pipeline/src/shared/partition.js';
+import { subjects, type NatsNames } from '../../pipeline/src/shared/subjects.js';
+import { createLogger } from '../../pipeline/src/telemetry/logger.js';
+import { createIngestMetrics } from '../../pipeline/src/telemetry/metrics/ingest.js';
+
+const url = process.env.AISFLOW_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
+const copies = Number(process.env.BENCH_COPIES ?? 4);
+const baselineRecords = Number(process.env.BENCH_BASELINE_RECORDS ?? 60_000);
+const capturePath = 'pipeline/data/ais/aishub-3min-sample.nmea';
+const P = 64;
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const id = randomBytes(3).toString('hex');
+const names = (tag: string): NatsNames => ({ stream: `BENCH_${tag}_${id}`, dlqStream: `BENCH_${tag}_${id}_DLQ`, prefix: `bench${tag}${id}` });
+const streamLimits = { maxAgeS: 600, maxBytes: 2 * 1024 * 1024 * 1024, duplicateWindowS: 120, replicas: 1 };
+
+const dir = mkdtempSync(join(tmpdir(), 'aisflow-bench-ingest-'));
+const capture = readFileSync(capturePath);
+const input = join(dir, 'input.nmea');
+writeFileSync(input, Buffer.concat(Array.from({ length: copies }, () => capture)));
+const lines = capture.toString('latin1').split('\n');
+
+// Records of the capture, for the baseline and the CPU-only figures.
+const decoder = createDecoder({ clock: systemClock, defaultSource: 'bench' });
+const records: AisRecordV1[] = [];
+for (const l of lines) {
+  const o = decoder.decode(l, { source: 'bench', receivedAt: Date.now() });
+  if (o.kind === 'message') records.push(toRecord(o.message, o.meta));
+}
+
+const nc = await connect({ servers: url, name: 'bench-ingest' });
+const jsm = await jetstreamManager(nc);
+const created: string[] = [];
+
+try {
+  console.log(`bench:ingest — ${capturePath} x${copies} (${fmt(lines.length * copies)} lines), ${P} partitions, NATS ${url}`);
+
+  // 1. Baseline: one record per JetStream message, async publishes with a window of 1000.
+  {
+    const n = names('single');
+    await ensureStream(jsm, recordStreamConfig(n, streamLimits));
+    created.push(n.stream);
+    const js = jetstream(nc);
+    const window = 1000;
+    const t0 = performance.now();
+    let inflight: Promise<unknown>[] = [];
+    for (let i = 0; i < baselineRecords; i++) {
+      const r = records[i % records.length]!;
+      inflight.push(js.publish(subjects.partition(n, partitionOf(r.mmsi, P)), JSON.stringify(r), { msgID: `${id}.${i}` }));
+      if (inflight.length >= window) {
+        await Promise.all(inflight);
+        inflight = [];
+      }
+    }
+    await Promise.all(inflight);
+    const s = (performance.now() - t0) / 1000;
+    console.log(`baseline  single-record publish (window ${window}, Nats-Msg-Id): ${fmt(baselineRecords / s)} records/s  (${fmt(baselineRecords)} in ${s.toFixed(2)} s)`);
+  }
+
+  // 2. Ingest: file source through the real service (decode, batch, publish, ack).
+  {
+    const n = names('ingest');
+    created.push(n.stream, n.dlqStream);
+    const registry = new Registry();
+    const metrics = createIngestMetrics(registry);
+    const { sources } = parseSourcesDocument(JSON.stringify({ sources: [{ id: 'bench', kind: 'file', address: input }] }));
+    const service = new IngestService({
+      nc,
+      settings: {
+        names: n,
+        partitions: P,
+        stream: streamLimits,
+        dlq: { maxAgeS: 600, maxBytes: 256 * 1024 * 1024, replicas: 1 },
+        batch: { maxRecords: 1000, maxBytes: 262_144, lingerMs: 5 },
+        publish: { maxInflight: 64, timeoutMs: 5000 },
+        maxPendingRecords: 100_000,
+        maxLineBytes: 4096,
+        fragmentTimeoutMs: 5000,
+      },
+      sources,
+      secrets: {},
+      metrics,
+      logger: createLogger({ name: 'bench', level: 'error' }),
+      clock: systemClock,
+      runId: `bench-${id}`,
+    });
+    await service.start();
+    const t0 = performance.now();
+    await service.allFinished();
+    const left = await service.stop(60_000);
+    const s = (performance.now() - t0) / 1000;
+    const value = async (name: string) => ((await registry.getSingleMetric(name)!.get()).values as Array<{ value: number }>).reduce((a, v) => a + v.value, 0);
+    const recs = await value('aisflow_ingest_records_published_total');
+    const batches = await value('aisflow_ingest_batches_published_total');
+    const dlq = await value('aisflow_ingest_dlq_writes_total');
+    const hist = (await registry.getSingleMetric('aisflow_ingest_publish_duration_seconds')!.get()).values;
+    const sum = hist.find((v) => (v as { metricName?: string }).metricName?.endsWith('_sum'))?.value ?? 0;
+    console.log(
+      `ingest    file → JetStream (batches ≤1000 records/256 KiB, linger 5 ms, 64 in flight): ${fmt(recs / s)} records/s, ${fmt(batches / s)} batches/s` +
+        `  (${fmt(recs)} records in ${fmt(batches)} batches, avg ${(recs / batches).toFixed(0)}/batch, ${fmt(dlq)} dead letters, ${s.toFixed(2)} s, avg ack ${((sum / batches) * 1000).toFixed(1)} ms${left ? `, ${left} NOT ACKED` : ''})`,
+    );
+    const info = await jsm.streams.info(n.stream);
+    console.log(`          stream holds ${fmt(info.state.messages)} messages, ${fmt(info.state.bytes / 1024 / 1024)} MiB`);
+  }
+
+  // 3. CPU-only figures (no NATS): what one core can do before publishing.
+  {
+    const t0 = performance.now();
+    const d = createDecoder({ clock: systemClock, defaultSource: 'bench' });
+    let n = 0;
+    let bytes = 0;
+    for (let c = 0; c < 2; c++) {
+      for (const l of lines) {
+        const o = d.decode(l, { source: 'bench', receivedAt: 0 });
+        if (o.kind === 'message') {
+          bytes += JSON.stringify(toRecord(o.message, o.meta)).length;
+          n++;
+        }
+      }
+    }
+    const s = (performance.now() - t0) / 1000;
+    console.log(`cpu       decode + record + JSON (no NATS): ${fmt(n / s)} records/s (avg ${(bytes / n).toFixed(0)} B/record)`);
+    const payloads = records.map((r) => `${r.key}${r.mmsi}`);
+    let t = performance.now();
+    for (let i = 0; i < 400_000; i++) fnv1a64(payloads[i % payloads.length]!);
+    const fnvRate = 400_000 / ((performance.now() - t) / 1000);
+    t = performance.now();
+    for (let i = 0; i < 400_000; i++) createHash('sha1').update(payloads[i % payloads.length]!).digest('hex');
+    const shaRate = 400_000 / ((performance.now() - t) / 1000);
+    console.log(`key       FNV-1a 64 (JS): ${fmt(fnvRate)} keys/s; crypto sha1: ${fmt(shaRate)} keys/s`);
+  }
+} finally {
+  for (const s of created) await jsm.streams.delete(s).catch(() => undefined);
+  await nc.close();
+  rmSync(dir, { recursive: true, force: true });
+}
