@@ -66,14 +66,15 @@ export class Assembler {
     return `${Assembler.channelOf(sentence, source)}\u0000${sentence.seqId}\u0000${sentence.count}`;
   }
 
-  private static channelOf(sentence: Sentence, source: string): string {
+  /** The (source, formatter, channel) a non-group fragment belongs to, for sequence-id repair. */
+  static channelOf(sentence: Sentence, source: string): string {
     return `${source}\u0000${sentence.formatter}\u0000${sentence.channel}`;
   }
 
-  add(key: string, sentence: Sentence, raw: string, meta: { source: string; receivedAt: number; timeFromTagBlock: boolean }): AddResult {
+  /** `channel` is `channelOf()` for fragments without a tag-block group, else null. */
+  add(key: string, channel: string | null, sentence: Sentence, raw: string, meta: { source: string; receivedAt: number; timeFromTagBlock: boolean }): AddResult {
     const now = this.options.clock.now();
     let partial = this.open.get(key);
-    const channel = sentence.tag?.group ? null : Assembler.channelOf(sentence, meta.source);
     if (partial === undefined && sentence.num > 1 && channel !== null) {
       // Sequence-id repair: some aggregators renumber sequence ids line by line (AISHub sends
       // "2,1,4,A" then "2,2,1,A"). A part 2..n with no partial under its own id continues the

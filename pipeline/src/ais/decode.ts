@@ -5,15 +5,14 @@ import type { AisMessage, RejectReason } from './types.js';
 export type BitsDecodeResult = { ok: true; message: AisMessage } | { ok: false; reason: RejectReason; detail: string };
 
 /**
- * Length policy. Too short is always bad_bit_length. Longer than the table is tolerated, as
- * gpsd does: many receivers append junk bits (e.g. 204-bit type 1s in the AISHub capture) and
- * the fields sit in the first bits. Two limits remain: a variable-length message (its last
- * field takes the rest) may exceed its table by at most OVERLONG_SLACK_BITS (padding to a whole
- * armour characters), else the variable field would swallow junk; and nothing may be
- * longer than MAX_MESSAGE_BITS, the most five slots can carry, which no real message exceeds.
+ * Length policy. Too short is always bad_bit_length. Longer than the table is tolerated for
+ * fixed-length messages, as gpsd does: receivers and aggregators append junk (204-bit type 1s,
+ * and a 4-sentence, 1284-bit "type 1" in the AISHub capture) and the fields sit in the first
+ * bits. A variable-length message (its last field takes the rest) may exceed its table by at
+ * most OVERLONG_SLACK_BITS (padding to whole armour characters); beyond that the variable field
+ * would be swallowing junk, so it is rejected.
  */
 export const OVERLONG_SLACK_BITS = 12;
-export const MAX_MESSAGE_BITS = 1064;
 
 /**
  * The one generic decode: pick the message's table by type (and by its variant bits), check the
@@ -38,7 +37,7 @@ export function decodeBits(b: Bits): BitsDecodeResult {
     // gpsd does.
     b.length = b.armoredBits!;
   }
-  const max = layout.variable ? layout.maxBits + OVERLONG_SLACK_BITS : MAX_MESSAGE_BITS;
+  const max = layout.variable ? layout.maxBits + OVERLONG_SLACK_BITS : Infinity;
   if (b.length < layout.minBits || b.length > max) {
     const want = layout.minBits === layout.maxBits ? `${layout.minBits}` : `${layout.minBits}-${layout.maxBits}`;
     return { ok: false, reason: 'bad_bit_length', detail: `${layout.name} (type ${type}) needs ${want} bits, got ${b.length}` };

@@ -113,8 +113,12 @@ export function createDecoder(options: DecoderOptions): AisStreamDecoder {
         raw: [raw],
       });
     }
-    const key = Assembler.keyOf(sentence, source, readerSource);
-    const added = assembler.add(key, sentence, raw, { source, receivedAt, timeFromTagBlock });
+    // The key uses the tag-block source, not a USCG trailer's receiver id: USCG feeds put the
+    // trailer on some parts only (gpsd-sample.aivdm has a type 8 whose part 2 alone carries it).
+    const keySource = tag?.source ?? readerSource;
+    const key = Assembler.keyOf(sentence, keySource, readerSource);
+    const channel = tag?.group ? null : Assembler.channelOf(sentence, keySource);
+    const added = assembler.add(key, channel, sentence, raw, { source, receivedAt, timeFromTagBlock });
     if (added.kind === 'fragment') return FRAGMENT;
     if (added.kind === 'reject') return reject(added.reason, added.detail, raw, source, receivedAt);
     const p = added.partial;

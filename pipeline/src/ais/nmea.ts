@@ -246,11 +246,10 @@ export function parseLine(line: string): ParseResult {
   let trailerTime: number | null = null;
   if (star + 3 < end) {
     // USCG-style trailer: ",b003669794,1272412827" (receiver id, unix time), sometimes more
-    // fields (d-97,S1234,t...,T...). Recognised fields are used, others ignored.
-    if (line.charCodeAt(star + 3) !== 44) {
-      return { kind: 'reject', reason: 'sentence_malformed', detail: `unexpected "${line.slice(star + 3, Math.min(end, star + 23))}" after the checksum`, tag };
-    }
-    let p = star + 4;
+    // fields (d-97,S1234,t...,T...). Recognised fields are used, others ignored. Text after the
+    // checksum is outside the sentence the checksum vouches for, so anything else there (e.g.
+    // a literal "\x0d\x0a" in gpsd-sample.aivdm) is ignored too, as gpsd does.
+    let p = line.charCodeAt(star + 3) === 44 ? star + 4 : end + 1;
     while (p <= end) {
       let comma = line.indexOf(',', p);
       if (comma < 0 || comma > end) comma = end;
