@@ -46,7 +46,7 @@ describe('validateRecord', () => {
   it.each([
     [null, 'record is not an object'],
     [{ v: 2 }, 'unknown record version 2'],
-    [{ v: 1, key: 'k', src: 's', rx: 1, mmsi: 1e10, type: 1, msg: {} }, 'mmsi 10000000000 out of range'],
+    [{ v: 1, key: 'k', src: 's', rx: 1, mmsi: 2 ** 30, type: 1, msg: {} }, 'mmsi 1073741824 out of range'],
     [{ v: 1, key: 'k', src: 's', rx: 'x', mmsi: 1, type: 1, msg: {} }, 'rx is not a number'],
     [{ v: 1, key: 'k', src: 's', rx: 1, mmsi: 1, type: 1 }, 'msg missing'],
   ])('%j → %s', (value, reason) => {

@@ -115,7 +115,9 @@ export function validateRecord(value: unknown): string | null {
   if (typeof r.key !== 'string' || r.key.length === 0) return 'key missing';
   if (typeof r.src !== 'string') return 'src missing';
   if (typeof r.rx !== 'number' || !Number.isFinite(r.rx)) return 'rx is not a number';
-  if (!Number.isInteger(r.mmsi) || (r.mmsi as number) < 0 || (r.mmsi as number) > 999_999_999) return `mmsi ${JSON.stringify(r.mmsi)} out of range`;
+  // any 30-bit value: receivers do hear MMSIs beyond 9 digits (misconfigured transponders), and
+  // they are still that transponder's identity
+  if (!Number.isInteger(r.mmsi) || (r.mmsi as number) < 0 || (r.mmsi as number) > 0x3fff_ffff) return `mmsi ${JSON.stringify(r.mmsi)} out of range`;
   if (!Number.isInteger(r.type) || (r.type as number) < 1 || (r.type as number) > 27) return `type ${JSON.stringify(r.type)} out of range`;
   if (typeof r.msg !== 'object' || r.msg === null) return 'msg missing';
   return null;
