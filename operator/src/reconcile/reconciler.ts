@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../../../pipeline/src/shared/clock.js';
+import type { OperatorMetrics } from '../../../pipeline/src/telemetry/metrics/operator.js';
 import { API_VERSION, KIND, type AisPipeline, type AisPipelineStatus } from '../api/v1alpha1/aispipeline.schema.js';
 import { specProblems } from '../api/v1alpha1/defaults.js';
 import type { BuildContext } from '../desired/context.js';
 import { credentialsSecret, redisNodes, svcHost, PORTS } from '../desired/endpoints.js';
-import { KIND_ORDER, desiredObjects, toPipeline, type DesiredObject, type Pipeline } from '../desired/index.js';
+import type { KIND_ORDER} from '../desired/index.js';
+import { desiredObjects, toPipeline, type DesiredObject, type Pipeline } from '../desired/index.js';
 import { FINALIZER, PAUSED_ANNOTATION, PIPELINE_LABEL } from '../desired/labels.js';
 import type { Kube, KubeObject } from '../k8s/kube.js';
 import { contains } from './diff.js';
@@ -54,6 +56,7 @@ export interface ReconcilerDeps {
   progressingRequeueMs?: number;
   /** Periodic resync of a ready pipeline (re-checks external state). @default 5 min */
   resyncMs?: number;
+  metrics?: OperatorMetrics;
 }
 
 const key = (o: { kind?: string; metadata?: { name?: string } }) => `${o.kind}/${o.metadata?.name}`;
@@ -211,6 +214,11 @@ export class Reconciler {
   }
 
   private async writeStatus(cr: AisPipeline, next: AisPipelineStatus): Promise<void> {
+    for (const c of next.conditions ?? []) {
+      for (const s of ['True', 'False', 'Unknown'] as const) {
+        this.deps.metrics?.pipelineCondition.set({ namespace: cr.metadata.namespace, pipeline: cr.metadata.name, type: c.type, status: s }, c.status === s ? 1 : 0);
+      }
+    }
     if (JSON.stringify(normalizeStatus(cr.status)) === JSON.stringify(normalizeStatus(next))) return;
     await this.deps.kube.replaceStatus({ ...cr, status: next });
     for (const e of transitionEvents(cr.status, next)) await this.event(cr, e);

@@ -1,0 +1,146 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureCluster, slotCoverage } from '../../../operator/src/redis-cluster/ensure.js';
+
+/**
+ * The Redis Cluster state machine (`aisflow redis-cluster ensure`) against real redis-server
+ * processes on loopback ports 7201-7212 (7101-7106 belong to another test cluster). Each step
+ * ends with all 16384 slots served.
+ */
+const PORTS = [7201, 7202, 7203, 7204, 7205, 7206, 7207, 7208];
+const dir = mkdtempSync(join(tmpdir(), 'aisflow-rc-'));
+const procs = new Map<number, ChildProcess>();
+const addr = (p: number) => `127.0.0.1:${p}`;
+
+async function startNode(port: number, fresh = true): Promise<void> {
+  if (fresh) rmSync(join(dir, `nodes-${port}.conf`), { force: true });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', '1000', '--dir', dir, '--dbfilename', `dump-${port}.rdb`, '--save', '', '--appendonly', 'no', '--cluster-announce-hostname', '127.0.0.1', '--cluster-preferred-endpoint-type', 'ip', '--repl-diskless-sync-delay', '0'],
+    { stdio: 'ignore' },
+  );
+  procs.set(port, child);
+  const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: (n) => (n > 50 ? null : 100), maxRetriesPerRequest: 50 });
+  try {
+    for (let i = 0; i < 50; i++) {
+      try {
+        await r.connect().catch(() => undefined);
+        if ((await r.ping()) === 'PONG') return;
+      } catch {
+        await new Promise((res) => setTimeout(res, 100));
+      }
+    }
+    throw new Error(`redis on ${port} did not start`);
+  } finally {
+    r.disconnect();
+  }
+}
+
+async function stopNode(port: number): Promise<void> {
+  const p = procs.get(port);
+  if (!p || p.exitCode !== null) return;
+  const exited = new Promise((res) => p.once('exit', res));
+  p.kill('SIGKILL');
+  await exited;
+  procs.delete(port);
+}
+
+async function clusterInfo(port: number): Promise<Record<string, string>> {
+  const r = new Redis({ port, host: '127.0.0.1' });
+  try {
+    const text = (await r.call('CLUSTER', 'INFO')) as string;
+    return Object.fromEntries(text.split('\r\n').filter(Boolean).map((l) => l.split(':') as [string, string]));
+  } finally {
+    r.disconnect();
+  }
+}
+
+async function roles(ports: number[]): Promise<{ primaries: number; replicas: number }> {
+  let primaries = 0;
+  let replicas = 0;
+  for (const port of ports) {
+    const r = new Redis({ port, host: '127.0.0.1' });
+    const role = ((await r.call('ROLE')) as [string])[0];
+    r.disconnect();
+    if (role === 'master') primaries++;
+    else replicas++;
+  }
+  return { primaries, replicas };
+}
+
+const log = () => undefined;
+
+describe('redis-cluster ensure (real 8 loopback redis-server processes)', () => {
+  beforeAll(async () => {
+    await Promise.all(PORTS.slice(0, 6).map((p) => startNode(p)));
+  });
+  afterAll(async () => {
+    for (const port of [...procs.keys()]) await stopNode(port);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates a 3x2 cluster from six empty nodes; all 16384 slots served', async () => {
+    const result = await ensureCluster({ nodes: PORTS.slice(0, 6).map(addr), replicasPerShard: 1, timeoutMs: 60_000, pollMs: 200, log });
+    expect(result.summary).toBe('3 primaries, 3 replicas, 16384 slots served');
+    expect((await slotCoverage(PORTS.slice(0, 6).map(addr), undefined)).covered).toBe(16384);
+    expect(await roles(PORTS.slice(0, 6))).toEqual({ primaries: 3, replicas: 3 });
+    // Running again changes nothing (a retried Job is harmless).
+    const again = await ensureCluster({ nodes: PORTS.slice(0, 6).map(addr), replicasPerShard: 1, timeoutMs: 30_000, pollMs: 200, log });
+    expect(again.executed).toEqual([]);
+
+    const c = new Cluster([{ host: '127.0.0.1', port: 7201 }]);
+    c.on('error', () => undefined);
+    for (let i = 0; i < 200; i++) await c.set(`k:${i}`, String(i));
+    await c.quit();
+  });
+
+  it('loses a primary, replaces it with an empty node on the same address, and recovers', async () => {
+    // Find a primary and kill it (a pod and its volume lost: the replacement has a new node id).
+    let victim = 0;
+    for (const port of PORTS.slice(0, 6)) {
+      const r = new Redis({ port, host: '127.0.0.1' });
+      const role = ((await r.call('ROLE')) as [string])[0];
+      r.disconnect();
+      if (role === 'master') {
+        victim = port;
+        break;
+      }
+    }
+    await stopNode(victim);
+    // Redis fails the replica over by itself (cluster-node-timeout 1 s); a replacement pod
+    // takes longer than that to start, so the newcomer arrives after the failover.
+    const survivors = PORTS.slice(0, 6).filter((p) => p !== victim).map(addr);
+    for (let i = 0; i < 150 && !(await slotCoverage(survivors, undefined)).ok; i++) await new Promise((r) => setTimeout(r, 100));
+    expect((await slotCoverage(survivors, undefined)).ok).toBe(true);
+    await startNode(victim, true);
+    const result = await ensureCluster({ nodes: PORTS.slice(0, 6).map(addr), replicasPerShard: 1, timeoutMs: 60_000, pollMs: 200, log });
+    expect(result.executed.some((s) => s.startsWith('forget'))).toBe(true);
+    expect(result.executed.some((s) => s.startsWith('meet'))).toBe(true);
+    expect(result.summary).toBe('3 primaries, 3 replicas, 16384 slots served');
+    expect((await slotCoverage(PORTS.slice(0, 6).map(addr), undefined)).ok).toBe(true);
+    expect(await roles(PORTS.slice(0, 6))).toEqual({ primaries: 3, replicas: 3 });
+    // The failed-over data survived (it lived on the replica).
+    const c = new Cluster([{ host: '127.0.0.1', port: PORTS.find((p) => p !== victim)! }]);
+    c.on('error', () => undefined);
+    expect(await c.get('k:7')).toBe('7');
+    await c.quit();
+  });
+
+  it('adds a shard (two more nodes): four primaries, slots rebalanced with their keys', async () => {
+    await Promise.all(PORTS.slice(6, 8).map((p) => startNode(p)));
+    const result = await ensureCluster({ nodes: PORTS.map(addr), replicasPerShard: 1, timeoutMs: 90_000, pollMs: 200, log });
+    expect(result.summary).toBe('4 primaries, 4 replicas, 16384 slots served');
+    expect(result.executed.some((s) => s.startsWith('migrate'))).toBe(true);
+    expect((await slotCoverage(PORTS.map(addr), undefined)).covered).toBe(16384);
+    expect((await clusterInfo(7201)).cluster_state).toBe('ok');
+    const c = new Cluster([{ host: '127.0.0.1', port: 7201 }]);
+    c.on('error', () => undefined);
+    const values = await Promise.all(Array.from({ length: 200 }, (_, i) => c.get(`k:${i}`)));
+    await c.quit();
+    expect(values).toEqual(Array.from({ length: 200 }, (_, i) => String(i)));
+  });
+});
