@@ -29,6 +29,8 @@ export interface RunningPipeline {
   ports: { ingest: number; fusion: number; api: number };
   /** waits until ingest has read the whole capture and fusion has no pending messages */
   settled(timeoutMs?: number): Promise<void>;
+  /** runs one more `aisflow ingest --file` into the same pipeline and waits for it to finish */
+  replay(file: string, sourceId: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -129,6 +131,11 @@ export async function startPipeline(options: { capture: string; partitions?: num
           const s = (await (await fetch(`${api}/metrics/summary`)).json()) as { stream: { pending: number; ackPending: number } | null };
           return s.stream && s.stream.pending === 0 && s.stream.ackPending === 0 ? true : null;
         }, dead);
+      },
+      async replay(file, sourceId) {
+        const child = spawnAisflow('replay', ['ingest', '--file', file, '--source-id', sourceId], { ...common, AISFLOW_HTTP_PORT: String(await freePort()) }, join(logDir, `replay-${sourceId}.log`));
+        const code = await child.exited;
+        if (code !== 0) throw new Error(`replay of ${file} exited ${code}:\n${tail(child.logFile)}`);
       },
       stop,
     };
