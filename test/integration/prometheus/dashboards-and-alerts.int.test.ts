@@ -1,0 +1,254 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { readFileSync } from 'node:fs';
+import { ALERTS } from '../../../alerts/index.js';
+import { buildDashboards } from '../../../grafana/index.js';
+import { metricNames, panelQueries, substitute } from '../../../grafana/src/queries.js';
+import { baseEnv, freePort, spawnAisflow, tail, type ManagedChild } from '../../../pipeline/src/bin/demo.js';
+import { FakeKubeApiServer } from '../../harness/fake-kube-apiserver.js';
+import { usePgBouncer, useScriptService } from '../../harness/pgbouncer.js';
+import { repoRoot } from '../../harness/pipeline.js';
+import { pollUntil, startPrometheus, type RunningPrometheus, type ScrapeTarget } from '../../harness/prometheus.js';
+
+/**
+ * Every dashboard panel query and every alert expression, evaluated by the real Prometheus
+ * (Debian package) scraping a running pipeline: ingest replaying a real capture in a loop,
+ * fusion, the API, the operator (against a loopback fake kube-apiserver holding one
+ * AisPipeline) and the Redis/Postgres/PgBouncer exporters. A panel query that returns no
+ * series is a panel that shows "No data": a failure here.
+ */
+const id = randomBytes(4).toString('hex');
+const NAMESPACE = 'aisflow-prom';
+const PIPELINE = `prom-${id}`;
+const capture = join(repoRoot, 'pipeline/data/ais/aishub-3min-sample.nmea');
+const logDir = join(repoRoot, '.run', 'test-prometheus', id);
+const names = { stream: `T_PROM_${id}`, dlqStream: `T_PROM_${id}_DLQ`, prefix: `t_prom_${id}` };
+const keyPrefix = `t:prom:${id}`;
+const database = `t_prom_${id}`;
+// What Grafana would put in for the variables, given the targets' static labels.
+const VALUES = { namespace: NAMESPACE, pipeline: PIPELINE, source: '.*', datasource: 'prometheus', postgres: 'postgres' };
+const DURATIONS = { rateInterval: '15s', range: '2m' };
+
+const children: ManagedChild[] = [];
+const teardown: Array<() => Promise<unknown>> = [];
+let prom: RunningPrometheus;
+const declaredNames = new Set<string>();
+
+async function startPipelineProcesses(): Promise<Record<'ingest' | 'fusion' | 'api' | 'operator', number>> {
+  mkdirSync(logDir, { recursive: true });
+  const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${database}"`);
+  await admin.end();
+  teardown.push(async () => {
+    const c = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    await c.end();
+  });
+  teardown.push(async () => {
+    const nc = await connect({ servers: '127.0.0.1:4222' });
+    const jsm = await jetstreamManager(nc);
+    for (const s of [names.stream, names.dlqStream, `KV_${names.stream}_fusion_members`]) await jsm.streams.delete(s).catch(() => false);
+    await nc.close();
+    const redis = new Redis('redis://127.0.0.1:6379');
+    for (const pattern of [`${keyPrefix}:*`, `{${keyPrefix}:*`, `{${keyPrefix}}*`]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await redis.unlink(...keys);
+      } while (cursor !== '0');
+    }
+    redis.disconnect();
+  });
+
+  const migrate = spawnAisflow('migrate', ['migrate'], { ...baseEnv(process.env), AISFLOW_POSTGRES_URL: `postgres://postgres@127.0.0.1:5432/${database}` }, join(logDir, 'migrate.log'));
+  const code = await migrate.exited;
+  if (code !== 0) throw new Error(`aisflow migrate exited ${code}:\n${tail(migrate.logFile)}`);
+
+  const ports = { ingest: await freePort(), fusion: await freePort(), api: await freePort(), operator: await freePort() };
+  const common = {
+    ...baseEnv(process.env),
+    AISFLOW_NATS_URL: 'nats://127.0.0.1:4222',
+    AISFLOW_NATS_STREAM: names.stream,
+    AISFLOW_NATS_DLQ_STREAM: names.dlqStream,
+    AISFLOW_NATS_SUBJECT_PREFIX: names.prefix,
+    AISFLOW_PARTITIONS: '8',
+    AISFLOW_KEY_PREFIX: keyPrefix,
+    AISFLOW_LOG_LEVEL: 'warn',
+  };
+  const stores = {
+    AISFLOW_REDIS_MODE: 'standalone',
+    AISFLOW_REDIS_URL: 'redis://127.0.0.1:6379',
+    AISFLOW_POSTGRES_URL: `postgres://postgres@127.0.0.1:6433/${database}`,
+  };
+  // Ingest keeps replaying (--loop, paced) so its metrics stay up for every scrape.
+  children.push(
+    spawnAisflow('ingest', ['ingest', '--file', capture, '--loop', '--pace', 'rate', '--rate', '400', '--source-id', 'capture'], { ...common, AISFLOW_HTTP_PORT: String(ports.ingest) }, join(logDir, 'ingest.log')),
+  );
+  await pollUntil('JetStream stream created by ingest', 60_000, async () => {
+    const nc = await connect({ servers: '127.0.0.1:4222' });
+    try {
+      await (await jetstreamManager(nc)).streams.info(names.stream);
+      return true;
+    } catch {
+      if (children[0]!.process.exitCode !== null) throw new Error(`ingest exited:\n${tail(children[0]!.logFile)}`);
+      return null;
+    } finally {
+      await nc.close();
+    }
+  });
+  children.push(spawnAisflow('fusion', ['fusion'], { ...common, ...stores, AISFLOW_HTTP_PORT: String(ports.fusion), AISFLOW_MEMBER_ID: `prom-${id}` }, join(logDir, 'fusion.log')));
+  children.push(
+    spawnAisflow('api', ['api'], { ...common, ...stores, AISFLOW_HTTP_PORT: String(ports.api), AISFLOW_HTTP_HOST: '127.0.0.1', AISFLOW_ADMIN_TOKEN: randomBytes(12).toString('hex') }, join(logDir, 'api.log')),
+  );
+
+  // The operator, with one AisPipeline to reconcile, against the loopback fake API server.
+  const kube = new FakeKubeApiServer();
+  const kubeUrl = await kube.start();
+  teardown.push(() => kube.stop());
+  const example = parseYaml(readFileSync(join(repoRoot, 'crds/examples/minimal.yaml'), 'utf8')) as Record<string, unknown> & { metadata: Record<string, unknown> };
+  kube.put({ ...example, metadata: { ...example.metadata, namespace: NAMESPACE, name: PIPELINE } });
+  const kubeconfig = join(logDir, 'kubeconfig.yaml');
+  writeFileSync(
+    kubeconfig,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'fake', cluster: { server: kubeUrl } }],
+      users: [{ name: 'fake', user: { token: 'test' } }],
+      contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'fake' } }],
+      'current-context': 'fake',
+    }),
+  );
+  children.push(
+    spawnAisflow(
+      'operator',
+      ['operator'],
+      { ...baseEnv(process.env), KUBECONFIG: kubeconfig, AISFLOW_HTTP_PORT: String(ports.operator), AISFLOW_OPERATOR_EXTERNAL_CHECKS: 'false', AISFLOW_LOG_LEVEL: 'warn' },
+      join(logDir, 'operator.log'),
+    ),
+  );
+  return ports;
+}
+
+/** `# TYPE` names each process declares (a labelled counter never incremented has no sample). */
+async function declaredMetricNames(urls: string[]): Promise<void> {
+  for (const url of urls) {
+    const text = await (await fetch(url)).text();
+    for (const m of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+      declaredNames.add(m[1]!);
+      if (m[2] === 'histogram') for (const s of ['_bucket', '_count', '_sum']) declaredNames.add(`${m[1]}${s}`);
+    }
+  }
+}
+
+beforeAll(async () => {
+  try {
+    teardown.push(await usePgBouncer());
+    teardown.push(await useScriptService('exporters', 'scripts/services/exporters.sh'));
+    const ports = await startPipelineProcesses();
+    const pipelineLabels = (pod: string) => ({ namespace: NAMESPACE, pipeline: PIPELINE, pod });
+    const targets: ScrapeTarget[] = [
+      { job: 'ingest', address: `127.0.0.1:${ports.ingest}`, labels: pipelineLabels('ingest-0') },
+      { job: 'fusion', address: `127.0.0.1:${ports.fusion}`, labels: pipelineLabels('fusion-0') },
+      { job: 'api', address: `127.0.0.1:${ports.api}`, labels: pipelineLabels('api-0') },
+      { job: 'redis-exporter', address: '127.0.0.1:9391', labels: pipelineLabels('redis-0') },
+      { job: 'postgres-exporter', address: '127.0.0.1:9392', labels: pipelineLabels('postgres-0') },
+      { job: 'pgbouncer-exporter', address: '127.0.0.1:9393', labels: pipelineLabels('pgbouncer-0') },
+      // The operator runs once per cluster: no pipeline labels of its own, and its condition
+      // metric's namespace/pipeline labels must survive (honor_labels).
+      { job: 'operator', address: `127.0.0.1:${ports.operator}`, labels: { pod: 'operator-0' }, honorLabels: true },
+    ];
+    prom = await startPrometheus({ targets, ruleFiles: [join(repoRoot, 'alerts/rules.yaml')] });
+    teardown.push(() => prom.stop());
+
+    const firstScrape = Date.now();
+    await pollUntil('every target up', 90_000, async () => {
+      const ts = await prom.targets();
+      const down = ts.filter((t) => t.health !== 'up');
+      for (const c of children) if (c.process.exitCode !== null) throw new Error(`${c.name} exited (${c.process.exitCode}):\n${tail(c.logFile)}`);
+      return ts.length === targets.length && down.length === 0 ? true : null;
+    });
+    await pollUntil('fusion accepting records', 120_000, async () => {
+      const r = await prom.query(`sum(aisflow_fusion_records_total{pipeline="${PIPELINE}", outcome="accepted"}) > 0`);
+      return (r.data?.result.length ?? 0) > 0 ? true : null;
+    });
+    await pollUntil('operator reporting the AisPipeline conditions', 60_000, async () => {
+      const r = await prom.query(`aisflow_operator_pipeline_condition{pipeline="${PIPELINE}"}`);
+      return (r.data?.result.length ?? 0) > 0 ? true : null;
+    });
+    // Rates need a few samples inside the rate window once data flows.
+    const settle = Math.max(0, 20_000 - (Date.now() - firstScrape));
+    await new Promise((r) => setTimeout(r, settle));
+    await declaredMetricNames(targets.map((t) => `http://${t.address}/metrics`));
+  } catch (err) {
+    for (const c of children) console.error(`--- ${c.name} log:\n${tail(c.logFile, 30)}`);
+    throw err;
+  }
+}, 300_000);
+
+afterAll(async () => {
+  for (const c of [...children].reverse()) await c.stop(20_000);
+  for (const fn of teardown.reverse()) await fn().catch((err: unknown) => console.error(`teardown: ${String(err)}`));
+}, 120_000);
+
+describe('dashboard variables', () => {
+  it('namespace and pipeline pickers list the scraped pipeline', async () => {
+    expect(await prom.labelValues('namespace', 'up{pipeline!=""}')).toContain(NAMESPACE);
+    expect(await prom.labelValues('pipeline', `up{namespace="${NAMESPACE}", pipeline!=""}`)).toContain(PIPELINE);
+    expect(await prom.labelValues('source', `aisflow_ingest_lines_total{namespace="${NAMESPACE}", pipeline="${PIPELINE}"}`)).toEqual(['capture']);
+  });
+
+  it('the operator dashboard pickers list the AisPipeline', async () => {
+    expect(await prom.labelValues('namespace', 'aisflow_operator_pipeline_condition')).toContain(NAMESPACE);
+    expect(await prom.labelValues('pipeline', `aisflow_operator_pipeline_condition{namespace="${NAMESPACE}"}`)).toContain(PIPELINE);
+  });
+});
+
+const promQueries = panelQueries(buildDashboards()).filter((q) => q.datasource === 'prometheus');
+
+describe('panel queries', () => {
+  it.each(promQueries.map((q) => [`${q.dashboard} / ${q.panel} / ${q.refId}`, q] as const))('%s returns data', async (_name, q) => {
+    const expr = substitute(q.query, VALUES, DURATIONS);
+    const r = await prom.query(expr);
+    expect(r.error, expr).toBeUndefined();
+    expect(r.status).toBe('success');
+    expect(r.data!.result.length, `no series for ${expr}`).toBeGreaterThan(0);
+  });
+
+  it('every metric a panel reads exists in Prometheus or is declared by a scraped process', async () => {
+    // `or vector(0)` keeps a never-incremented counter's panel at zero; this keeps a renamed
+    // or misspelt metric from hiding behind it.
+    const known = new Set([...(await prom.metricNames()), ...declaredNames]);
+    const missing = [...new Set(promQueries.flatMap((q) => metricNames(substitute(q.query, VALUES, DURATIONS))))].filter((n) => !known.has(n));
+    expect(missing).toEqual([]);
+  });
+});
+
+describe('alert expressions', () => {
+  it.each(ALERTS.map((a) => [a.alert, a] as const))('%s evaluates without error', async (_name, a) => {
+    const r = await prom.query(a.expr);
+    expect(r.error).toBeUndefined();
+    expect(r.status).toBe('success');
+    const known = new Set([...(await prom.metricNames()), ...declaredNames]);
+    for (const n of metricNames(a.expr)) expect(known.has(n), `${a.alert} reads unknown metric ${n}`).toBe(true);
+  });
+
+  it('Prometheus loaded every rule and evaluates it healthily', async () => {
+    const rules = await pollUntil('rules evaluated', 30_000, async () => {
+      const all = ((await prom.rules()).data?.groups ?? []).flatMap((g) => g.rules);
+      return all.length === ALERTS.length && all.every((r) => r.health !== 'unknown') ? all : null;
+    });
+    expect(rules.map((r) => r.name).sort()).toEqual(ALERTS.map((a) => a.alert).sort());
+    for (const r of rules) expect(r.health, `${r.name}: ${r.lastError ?? ''}`).toBe('ok');
+  });
+});
