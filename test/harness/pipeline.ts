@@ -80,7 +80,7 @@ export async function startPipeline(options: { capture: string; partitions?: num
     for (const s of [names.stream, names.dlqStream, `KV_${names.stream}_fusion_members`]) await jsm.streams.delete(s).catch(() => false);
     await nc.close();
     const redis = new Redis('redis://127.0.0.1:6379');
-    for (const pattern of [`${keyPrefix}:*`, `{${keyPrefix}:*`, `{${keyPrefix}}*`]) {
+    for (const pattern of [`${keyPrefix}:*`]) {
       let cursor = '0';
       do {
         const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);

@@ -525,8 +525,8 @@ async function cleanData(names: { stream: string; dlqStream: string }, keyPrefix
   const redis = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 2 });
   await redis.connect();
   try {
-    // Keys start with the prefix, or with it inside a {hash tag}.
-    for (const pattern of [`${keyPrefix}:*`, `{${keyPrefix}:*`, `{${keyPrefix}}*`]) {
+    // Every key starts with `<prefix>:` (store/redis/keys.ts).
+    for (const pattern of [`${keyPrefix}:*`]) {
       let cursor = '0';
       do {
         const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
