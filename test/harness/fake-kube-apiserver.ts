@@ -160,7 +160,7 @@ export class FakeKubeApiServer {
 
   /** Ends every open watch with a 410 Gone event and forgets history, as etcd compaction does. */
   expireWatches(): void {
-    this.compactedBelow = this.rv + 1;
+    this.compactedBelow = this.rv; // a watch from the current version (a fresh list) is fine
     for (const w of this.watchers) {
       w.res.write(`${JSON.stringify({ type: 'ERROR', object: this.status(410, 'Expired', 'too old resource version') })}\n`);
       w.res.end();
@@ -386,6 +386,7 @@ export class FakeKubeApiServer {
       return;
     }
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    res.flushHeaders(); // the client awaits the headers before it reads events
     const client: WatchClient = { type: t, namespace, selector, res };
     if (fromRv) {
       for (const h of this.history) {

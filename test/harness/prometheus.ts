@@ -97,16 +97,12 @@ export async function startPrometheus(options: { targets: ScrapeTarget[]; ruleFi
 /** Polls `probe` until it returns a value (not null), at most `timeoutMs`; bounded in count too. */
 export async function pollUntil<T>(what: string, timeoutMs: number, probe: () => Promise<T | null>, everyMs = 500): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  let last: unknown;
+  // A probe that throws fails the wait at once (a dead process); null means "not yet".
   for (let i = 0; i < Math.ceil(timeoutMs / everyMs) + 1; i++) {
-    try {
-      const v = await probe();
-      if (v !== null) return v;
-    } catch (err) {
-      last = err;
-    }
+    const v = await probe();
+    if (v !== null) return v;
     if (Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, everyMs));
   }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+  throw new Error(`timed out waiting for ${what}`);
 }
