@@ -100,10 +100,13 @@ export function readU(b: Bits, pos: number, len: number): number {
   return v;
 }
 
+/** 2^i for i in 0..53, so the signed reader does no exponentiation per call. */
+const POW2 = Array.from({ length: 54 }, (_, i) => 2 ** i);
+
 /** Two's-complement signed `len`-bit field at bit `pos`. */
 export function readS(b: Bits, pos: number, len: number): number {
   const v = readU(b, pos, len);
-  const half = 2 ** (len - 1);
+  const half = POW2[len - 1]!;
   return v >= half ? v - half * 2 : v;
 }
 

@@ -156,6 +156,13 @@ const isReceiverId = (s: string): boolean => {
   return true;
 };
 
+// Common talkers and channels as constants: no string is cut out of the line for them.
+const TALKERS: Record<number, string> = {};
+for (const t of ['AI', 'AB', 'AD', 'AN', 'AR', 'AS', 'AT', 'AX', 'BS', 'SA']) TALKERS[t.charCodeAt(0) * 256 + t.charCodeAt(1)] = t;
+const talkerOf = (t0: number, t1: number, line: string, start: number): string => TALKERS[t0 * 256 + t1] ?? line.slice(start + 1, start + 3);
+const CHANNELS: Record<number, string> = { 65: 'A', 66: 'B', 49: '1', 50: '2' };
+const channelOf = (c: number): string => CHANNELS[c] ?? String.fromCharCode(c);
+
 /**
  * Parse one line without its line ending. Never throws: every input gets a sentence, a skip
  * reason or a reject reason with a detail.
@@ -208,27 +215,42 @@ export function parseLine(line: string): ParseResult {
     return { kind: 'reject', reason: 'sentence_malformed', detail: `talker "${line.slice(start + 1, start + 3)}" is not two capital letters`, tag };
   }
 
-  const star = line.indexOf('*', start);
-  if (star < 0 || star >= end) return { kind: 'reject', reason: 'checksum_missing', detail: 'sentence has no *hh checksum', tag };
+  // One pass from the address to '*': checksum and comma positions together (this loop is
+  // most of the framing cost; separate indexOf calls per field were measurably slower).
+  let x = 0;
+  let commas = 0;
+  let c1 = -1;
+  let c2 = -1;
+  let c3 = -1;
+  let c4 = -1;
+  let c5 = -1;
+  let c6 = -1;
+  let star = start + 1;
+  for (; star < end; star++) {
+    const c = line.charCodeAt(star);
+    if (c === 42) break;
+    x ^= c;
+    if (c === 44) {
+      commas++;
+      if (commas === 1) c1 = star;
+      else if (commas === 2) c2 = star;
+      else if (commas === 3) c3 = star;
+      else if (commas === 4) c4 = star;
+      else if (commas === 5) c5 = star;
+      else if (commas === 6) c6 = star;
+    }
+  }
+  if (star >= end) return { kind: 'reject', reason: 'checksum_missing', detail: 'sentence has no *hh checksum', tag };
   const want = hexByte(line, star + 1);
   if (want < 0 || star + 3 > end) {
     return { kind: 'reject', reason: 'checksum_missing', detail: `"*${line.slice(star + 1, Math.min(end, star + 3))}" is not a two-digit hex checksum`, tag };
   }
-  const got = xor(line, start + 1, star);
+  const got = x & 0xff;
   if (got !== want) return { kind: 'reject', reason: 'checksum_mismatch', detail: `checksum is ${hex2(want)}, computed ${hex2(got)}`, tag };
 
   // Fields: address, count, num, seq, channel, payload, fill (exactly six commas before '*').
-  const c1 = line.indexOf(',', start);
-  const c2 = c1 < 0 ? -1 : line.indexOf(',', c1 + 1);
-  const c3 = c2 < 0 ? -1 : line.indexOf(',', c2 + 1);
-  const c4 = c3 < 0 ? -1 : line.indexOf(',', c3 + 1);
-  const c5 = c4 < 0 ? -1 : line.indexOf(',', c4 + 1);
-  const c6 = c5 < 0 ? -1 : line.indexOf(',', c5 + 1);
-  if (c6 < 0 || c6 > star || c1 !== start + 6) {
-    return { kind: 'reject', reason: 'sentence_malformed', detail: 'expected 7 comma-separated fields before the checksum', tag };
-  }
-  if (line.indexOf(',', c6 + 1) !== -1 && line.indexOf(',', c6 + 1) < star) {
-    return { kind: 'reject', reason: 'sentence_malformed', detail: 'more than 7 fields before the checksum', tag };
+  if (commas !== 6 || c1 !== start + 6) {
+    return { kind: 'reject', reason: 'sentence_malformed', detail: `expected 7 comma-separated fields before the checksum, found ${commas + 1}`, tag };
   }
   const count = c2 === c1 + 2 ? line.charCodeAt(c1 + 1) - 48 : -1;
   const num = c3 === c2 + 2 ? line.charCodeAt(c2 + 1) - 48 : -1;
@@ -260,16 +282,15 @@ export function parseLine(line: string): ParseResult {
     }
   }
 
-  const talker = line.slice(start + 1, start + 3);
   return {
     kind: 'sentence',
     sentence: {
-      talker,
+      talker: talkerOf(t0, t1, line, start),
       formatter: f2 === 77 ? 'VDM' : 'VDO',
       count,
       num,
       seqId: c4 === c3 + 1 ? '' : line.slice(c3 + 1, c4),
-      channel: c5 === c4 + 1 ? '' : line.slice(c4 + 1, c5),
+      channel: c5 === c4 + 2 ? channelOf(line.charCodeAt(c4 + 1)) : c5 === c4 + 1 ? '' : line.slice(c4 + 1, c5),
       payload: line.slice(c5 + 1, c6),
       fill: fillCode,
       tag,
