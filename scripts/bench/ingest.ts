@@ -6,7 +6,8 @@
  *   2. ingest: records/s and batches/s, file to acknowledged;
  *   3. where the time goes: decode-only and record-key hash rates (no NATS).
  * The streams it creates are deleted at the end. Figures on a shared 2-core box are noisy.
- * Options (env): BENCH_COPIES (capture repetitions, default 4), BENCH_BASELINE_RECORDS (default 60000).
+ * Options (env): BENCH_COPIES (capture repetitions, default 4), BENCH_BASELINE_RECORDS (default 60000),
+ * BENCH_INFLIGHT (publish window, default 64), BENCH_LINGER_MS (default 5).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,6 +31,8 @@ import { createIngestMetrics } from '../../pipeline/src/telemetry/metrics/ingest
 const url = process.env.AISFLOW_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 const copies = Number(process.env.BENCH_COPIES ?? 4);
 const baselineRecords = Number(process.env.BENCH_BASELINE_RECORDS ?? 60_000);
+const inflight = Number(process.env.BENCH_INFLIGHT ?? 64);
+const lingerMs = Number(process.env.BENCH_LINGER_MS ?? 5);
 const capturePath = 'pipeline/data/ais/aishub-3min-sample.nmea';
 const P = 64;
 
@@ -95,8 +98,8 @@ try {
         partitions: P,
         stream: streamLimits,
         dlq: { maxAgeS: 600, maxBytes: 256 * 1024 * 1024, replicas: 1 },
-        batch: { maxRecords: 1000, maxBytes: 262_144, lingerMs: 5 },
-        publish: { maxInflight: 64, timeoutMs: 5000 },
+        batch: { maxRecords: 1000, maxBytes: 262_144, lingerMs },
+        publish: { maxInflight: inflight, timeoutMs: 5000 },
         maxPendingRecords: 100_000,
         maxLineBytes: 4096,
         fragmentTimeoutMs: 5000,
@@ -120,7 +123,7 @@ try {
     const hist = (await registry.getSingleMetric('aisflow_ingest_publish_duration_seconds')!.get()).values;
     const sum = hist.find((v) => (v as { metricName?: string }).metricName?.endsWith('_sum'))?.value ?? 0;
     console.log(
-      `ingest    file → JetStream (batches ≤1000 records/256 KiB, linger 5 ms, 64 in flight): ${fmt(recs / s)} records/s, ${fmt(batches / s)} batches/s` +
+      `ingest    file → JetStream (batches ≤1000 records/256 KiB, linger ${lingerMs} ms, ${inflight} in flight): ${fmt(recs / s)} records/s, ${fmt(batches / s)} batches/s` +
         `  (${fmt(recs)} records in ${fmt(batches)} batches, avg ${(recs / batches).toFixed(0)}/batch, ${fmt(dlq)} dead letters, ${s.toFixed(2)} s, avg ack ${((sum / batches) * 1000).toFixed(1)} ms${left ? `, ${left} NOT ACKED` : ''})`,
     );
     const info = await jsm.streams.info(n.stream);

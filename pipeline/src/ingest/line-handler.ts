@@ -88,7 +88,13 @@ export class LineHandler {
   line(text: string): void {
     this.lineCount += 1;
     this.ctx.receivedAt = this.chunkTime;
-    this.outcome(this.d.decoder.decode(text, this.ctx));
+    try {
+      this.outcome(this.d.decoder.decode(text, this.ctx));
+    } catch (err) {
+      // The decoder promises never to throw; if a bug breaks that promise, one line is
+      // dead-lettered with the error instead of the process (and every good line after it) dying.
+      this.reject('internal_error', `decoding threw: ${(err as Error).message}`, text.slice(0, this.d.maxLineBytes), null);
+    }
   }
 
   /** A frame a message-based source could not even split into lines (bad JSON, wrong shape). */
