@@ -13,10 +13,11 @@ export function fnv1a64(text: string): string {
   for (let i = 0; i < text.length; i++) {
     lo = (lo ^ (text.charCodeAt(i) & 0xff)) >>> 0;
     // h * 0x100000001b3 mod 2^64 = h * 0x1b3 + (h << 40)
-    const tlo = lo * 0x1b3;
-    const carry = Math.floor(tlo / 0x1_0000_0000);
+    const tlo = lo * 0x1b3; // < 2^41: exact in a double
+    const low = tlo >>> 0;
+    const carry = (tlo - low) * 2.3283064365386963e-10; // exact: a multiple of 2^32 times 2^-32
     hi = (hi * 0x1b3 + carry + ((lo << 8) >>> 0)) >>> 0;
-    lo = tlo >>> 0;
+    lo = low;
   }
   return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
 }
