@@ -20,6 +20,11 @@ export function register(command: Command): void {
     .option('--max-open-fragments <n>', 'bound on partial messages held at once', positiveInt, DEFAULT_MAX_OPEN_FRAGMENTS)
     .option('--max-line-length <bytes>', 'longer lines are rejected as line_too_long', positiveInt, DEFAULT_MAX_LINE_LENGTH)
     .action(async (file: string | undefined, opts: DecodeCliOptions) => {
+      // `aisflow decode big.nmea | head`: a closed stdout ends the run quietly, like other filters
+      process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code === 'EPIPE') process.exit(0);
+        throw err;
+      });
       const summary = await runDecode(file === undefined || file === '-' ? process.stdin : createReadStream(file), process.stdout, opts);
       if (opts.summary) process.stderr.write(formatSummary(summary));
     });
