@@ -141,6 +141,7 @@ describe('queries', () => {
       'rate(x{namespace="ais", pipeline="p"}[1m])',
     );
     expect(metricNames('sum(rate(a_total{x="b{"}[1m])) / max(b_gauge) or vector(0)')).toEqual(['a_total', 'b_gauge']);
+    expect(metricNames('sum by (pod) (rate(c_total[5m])) > on (pod) group_left max without (le) (d)')).toEqual(['c_total', 'd']);
   });
 
   it('the map reads live vessels from Postgres', () => {

@@ -87,6 +87,7 @@ export function metricNames(promql: string): string[] {
     names.add(name);
   }
   // bare metric names in function arguments, e.g. max(aisflow_operator_queue_depth)
-  for (const m of stripped.matchAll(/\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\)/g)) names.add(m[1]!);
+  // (not a one-label grouping such as `by (pod)`)
+  for (const m of stripped.matchAll(/(?<!\b(?:by|without|on|ignoring|group_left|group_right)\s*)\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\)/g)) names.add(m[1]!);
   return [...names].filter((n) => !/^(vector|time|scalar)$/.test(n));
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -7,7 +8,6 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { readFileSync } from 'node:fs';
 import { ALERTS } from '../../../alerts/index.js';
 import { buildDashboards } from '../../../grafana/index.js';
 import { metricNames, panelQueries, substitute } from '../../../grafana/src/queries.js';
@@ -90,10 +90,21 @@ async function startPipelineProcesses(): Promise<Record<'ingest' | 'fusion' | 'a
     AISFLOW_REDIS_URL: 'redis://127.0.0.1:6379',
     AISFLOW_POSTGRES_URL: `postgres://postgres@127.0.0.1:6433/${database}`,
   };
-  // Ingest keeps replaying (--loop, paced) so its metrics stay up for every scrape.
-  children.push(
-    spawnAisflow('ingest', ['ingest', '--file', capture, '--loop', '--pace', 'rate', '--rate', '400', '--source-id', 'capture'], { ...common, AISFLOW_HTTP_PORT: String(ports.ingest) }, join(logDir, 'ingest.log')),
+  // Two sources, as a deployment has: the capture replayed in a loop (paced, so ingest keeps
+  // running and keeps its metrics up for every scrape) and a TCP receiver feed served from
+  // loopback (which gives the connection, breaker and reconnect metrics their series).
+  const feedPort = await startTcpFeed();
+  const sourcesFile = join(logDir, 'sources.json');
+  writeFileSync(
+    sourcesFile,
+    JSON.stringify({
+      sources: [
+        { id: 'capture', kind: 'file', address: capture, pace: 'rate', linesPerSecond: 300, loop: true },
+        { id: 'harbour-rx', kind: 'tcp', address: `127.0.0.1:${feedPort}` },
+      ],
+    }),
   );
+  children.push(spawnAisflow('ingest', ['ingest'], { ...common, AISFLOW_INGEST_SOURCES_FILE: sourcesFile, AISFLOW_HTTP_PORT: String(ports.ingest) }, join(logDir, 'ingest.log')));
   await pollUntil('JetStream stream created by ingest', 60_000, async () => {
     const nc = await connect({ servers: '127.0.0.1:4222' });
     try {
@@ -123,7 +134,7 @@ async function startPipelineProcesses(): Promise<Record<'ingest' | 'fusion' | 'a
     JSON.stringify({
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [{ name: 'fake', cluster: { server: kubeUrl } }],
+      clusters: [{ name: 'fake', cluster: { server: kubeUrl, 'insecure-skip-tls-verify': true } }],
       users: [{ name: 'fake', user: { token: 'test' } }],
       contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'fake' } }],
       'current-context': 'fake',
@@ -138,6 +149,42 @@ async function startPipelineProcesses(): Promise<Record<'ingest' | 'fusion' | 'a
     ),
   );
   return ports;
+}
+
+/**
+ * A receiver's TCP feed on loopback: lines of a real tag-block capture, 20 every 200 ms, looped,
+ * with every 25th line's checksum corrupted the way a noisy radio link does (so rejects have
+ * series, with the decoder's real reason). Closed with the test.
+ */
+async function startTcpFeed(): Promise<number> {
+  const lines = readFileSync(join(repoRoot, 'pipeline/data/ais/kystverket-tagblock.nmea'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l, i) => (i % 25 === 24 ? l.replace(/\*([0-9A-F]{2})\s*$/i, (_m, sum: string) => `*${sum === '00' ? '01' : '00'}`) : l));
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    let next = 0;
+    const timer = setInterval(() => {
+      const chunk: string[] = [];
+      for (let i = 0; i < 20; i++) chunk.push(lines[next++ % lines.length]!);
+      socket.write(`${chunk.join('\r\n')}\r\n`);
+    }, 200);
+    socket.on('close', () => {
+      clearInterval(timer);
+      sockets.delete(socket);
+    });
+    socket.on('error', () => socket.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  teardown.push(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  );
+  return (server.address() as AddressInfo).port;
 }
 
 /** `# TYPE` names each process declares (a labelled counter never incremented has no sample). */
@@ -205,7 +252,7 @@ describe('dashboard variables', () => {
   it('namespace and pipeline pickers list the scraped pipeline', async () => {
     expect(await prom.labelValues('namespace', 'up{pipeline!=""}')).toContain(NAMESPACE);
     expect(await prom.labelValues('pipeline', `up{namespace="${NAMESPACE}", pipeline!=""}`)).toContain(PIPELINE);
-    expect(await prom.labelValues('source', `aisflow_ingest_lines_total{namespace="${NAMESPACE}", pipeline="${PIPELINE}"}`)).toEqual(['capture']);
+    expect(await prom.labelValues('source', `aisflow_ingest_lines_total{namespace="${NAMESPACE}", pipeline="${PIPELINE}"}`)).toEqual(['capture', 'harbour-rx']);
   });
 
   it('the operator dashboard pickers list the AisPipeline', async () => {
