@@ -36,6 +36,11 @@ export function createRedisClient(options: RedisConnectionOptions): RedisClient 
     });
     return new Cluster(nodes, {
       enableAutoPipelining: true,
+      // ioredis groups auto-pipelined commands by the slot of their first argument; for the CAS
+      // script that is the key count, not a key, so it would mix nodes in one pipeline. The
+      // script is sent on its own (ioredis still routes it by its real keys); every other command
+      // (HGET, GEOSEARCH, ZCARD...) starts with its key and is pipelined per node.
+      autoPipeliningIgnoredCommands: ['aisflowCas'],
       redisOptions: common,
       clusterRetryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 5), 2_000),
       slotsRefreshTimeout: 2_000,
