@@ -188,7 +188,7 @@ export class FakeKubeApiServer {
   }
 
   /** Create or overwrite an object as another actor would (users, controllers). */
-  put(obj: Record<string, unknown>): Obj {
+  put(obj: object): Obj {
     const o = clone(obj) as Obj;
     const t = this.typeOfKind(o.kind);
     const k = this.key(t, o.metadata.namespace, o.metadata.name);

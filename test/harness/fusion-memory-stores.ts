@@ -29,7 +29,7 @@ export function memoryStores() {
       let stale = 0;
       for (const s of list) {
         const cur = states.get(s.mmsi);
-        if (cur && cur.ts >= s.ts && !(cur.ts === s.ts && JSON.stringify(cur.static) !== JSON.stringify(s.static))) stale++;
+        if (cur && cur.ts >= s.ts) stale++; // ties lose, as in the Redis CAS
         else {
           states.set(s.mmsi, structuredClone(s));
           written++;

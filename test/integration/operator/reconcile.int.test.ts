@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { pino } from 'pino';
+import { parse as parseYaml } from 'yaml';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../pipeline/src/shared/clock.js';
@@ -13,7 +15,7 @@ import { Kube } from '../../../operator/src/k8s/kube.js';
 import { Reconciler } from '../../../operator/src/reconcile/reconciler.js';
 import { natsStreamJanitor } from '../../../operator/src/reconcile/streams.js';
 import { FakeKubeApiServer, type RecordedRequest } from '../../harness/fake-kube-apiserver.js';
-import { recordApiCalls } from './recorded-calls.js';
+import { renderChart } from './helm.js';
 
 /**
  * The reconcile loop through the real @kubernetes/client-node HTTP calls against a loopback fake
@@ -68,7 +70,6 @@ beforeAll(async () => {
   kube = Kube.forServer(await server.start());
 });
 afterAll(async () => {
-  recordApiCalls(all);
   await server.stop();
 });
 
@@ -208,6 +209,56 @@ describe('reconcile against the fake API server', () => {
     expect((await pass(r, 'broken')).calls).toEqual([`GET ${CR_PATH}/broken`]);
   });
 
+  it('optional kinds (KEDA, ServiceMonitor, PrometheusRule, NetworkPolicy, dashboards) are applied, then pruned when switched off', async () => {
+    const prod = parseYaml(readFileSync('crds/examples/production.yaml', 'utf8')) as AisPipeline;
+    server.put({ ...prod, metadata: { name: 'prod', namespace: NS } });
+    const r = reconciler();
+    const first = await pass(r, 'prod');
+    for (const path of [
+      `/apis/keda.sh/v1alpha1/namespaces/${NS}/scaledobjects/prod-fusion`,
+      `/apis/monitoring.coreos.com/v1/namespaces/${NS}/servicemonitors/prod-pipeline`,
+      `/apis/monitoring.coreos.com/v1/namespaces/${NS}/prometheusrules/prod-rules`,
+      `/apis/networking.k8s.io/v1/namespaces/${NS}/networkpolicies/prod-default`,
+      `/api/v1/namespaces/${NS}/configmaps/prod-dashboard-aisflow-overview`,
+    ]) expect(first.calls).toContain(`PATCH ${path}`);
+
+    // Everything optional off, databases external, a new image (new migrate Job), HPA instead of KEDA.
+    const live = server.get('AisPipeline', NS, 'prod')!;
+    server.put({
+      ...live,
+      spec: {
+        ...(live.spec as object),
+        image: { tag: '0.2.0' },
+        monitoring: {},
+        networkPolicy: { enabled: false },
+        fusion: { partitions: 128, autoscaling: { mode: 'hpa', minReplicas: 2, maxReplicas: 4 } },
+        nats: { mode: 'external', external: { urlSecretRef: { name: 'n', key: 'url' } } },
+        redis: { mode: 'external', external: { secretRef: { name: 'r' } } },
+        postgres: { mode: 'external', external: { secretRef: { name: 'p' } } },
+      },
+    });
+    const second = await pass(r, 'prod');
+    const deleted = second.calls.filter((c) => c.startsWith('DELETE')).map((c) => c.split('/').slice(-2).join('/'));
+    expect(deleted).toEqual(expect.arrayContaining([
+      'configmaps/prod-dashboard-aisflow-overview',
+      'configmaps/prod-nats-config',
+      'services/prod-redis-headless',
+      'statefulsets/prod-postgres',
+      'jobs/prod-migrate-' + deleted.find((d) => d.startsWith('jobs/prod-migrate-'))!.split('prod-migrate-')[1],
+      'scaledobjects/prod-fusion',
+      'poddisruptionbudgets/prod-redis',
+      'networkpolicies/prod-default',
+      'servicemonitors/prod-pipeline',
+      'prometheusrules/prod-rules',
+    ]));
+    expect(second.calls).toContain(`PATCH /apis/autoscaling/v2/namespaces/${NS}/horizontalpodautoscalers/prod-fusion`);
+
+    const again = server.get('AisPipeline', NS, 'prod')!;
+    server.put({ ...again, spec: { ...(again.spec as object), fusion: { partitions: 128, replicas: 2 } } });
+    const third = await pass(r, 'prod');
+    expect(third.calls).toContain(`DELETE /apis/autoscaling/v2/namespaces/${NS}/horizontalpodautoscalers/prod-fusion`);
+  });
+
   it('a stale write gets 409 and the pass fails (transient), the next pass succeeds', async () => {
     server.put(cr('racy', {}));
     const r = reconciler();
@@ -242,9 +293,8 @@ describe('deletionPolicy Delete: finalizer and JetStream streams (real NATS on 1
       expect((await jsm.streams.info(streamName)).config.max_age).toBe(86_400_000_000_000);
 
       // kubectl delete: the API server only sets deletionTimestamp while the finalizer is there.
-      server.clearRequests();
+      // (the user's delete, not the operator's: not recorded for the RBAC comparison)
       await kube.objects.delete({ apiVersion: 'aisflow.io/v1alpha1', kind: 'AisPipeline', metadata: { name: 'gone', namespace: NS } });
-      all.push(...server.requests);
       expect(server.get('AisPipeline', NS, 'gone')!.metadata.deletionTimestamp).toBeDefined();
       const del = await pass(r, 'gone');
       expect(del.outcome).toEqual({ kind: 'done' });
@@ -326,5 +376,25 @@ describe('controller: informers, queue and watch expiry', () => {
       all.push(...server.requests);
       await controller.stop();
     }
+  });
+});
+
+describe('chart RBAC is exactly what the operator used in the tests above', () => {
+  it('ClusterRole + leader-election Role rules equal the recorded API calls', () => {
+    // A server-side apply that creates its object is authorised as `create` as well as `patch`.
+    const used = new Set<string>();
+    for (const r of all) {
+      if (r.verb === 'discovery') continue;
+      used.add(`${r.group}|${r.resource}|${r.verb}`);
+      if (r.verb === 'patch') used.add(`${r.group}|${r.resource}|create`);
+    }
+    const granted = new Set<string>();
+    for (const o of renderChart().filter((x) => x.kind === 'ClusterRole' || x.kind === 'Role')) {
+      for (const rule of (o as unknown as { rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }> }).rules) {
+        for (const g of rule.apiGroups) for (const res of rule.resources) for (const v of rule.verbs) granted.add(`${g}|${res}|${v}`);
+      }
+    }
+    expect([...granted].filter((g) => !used.has(g)).sort(), 'granted but never used').toEqual([]);
+    expect([...used].filter((u) => !granted.has(u)).sort(), 'used but not granted').toEqual([]);
   });
 });
