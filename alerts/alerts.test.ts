@@ -57,6 +57,7 @@ describe('alert rule table', () => {
     expect(text).toMatch(new RegExp(`^# ${a.alert}\\n`));
     expect(text).toContain('## What to check');
     expect(text).toContain('## What to do');
+    expect(readFileSync(join(root, 'docs/observability.md'), 'utf8')).toContain(`[${a.alert}](runbooks/${a.alert}.md)`);
   });
 });
 
