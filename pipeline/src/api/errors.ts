@@ -1,4 +1,4 @@
-import { AisflowError, type ErrorCode } from '../shared/errors.js';
+import { AisflowError, ErrorCodes, isAisflowError, type ErrorCode } from '../shared/errors.js';
 
 /** An error the API answers with `{ code, message, details? }` and the status its code maps to. */
 export class ApiError extends AisflowError {
@@ -41,4 +41,15 @@ export interface ErrorBody {
   code: ErrorCode;
   message: string;
   details?: Record<string, unknown>;
+}
+
+/**
+ * The catalogue code an error carries: an AisflowError's, or a `code` property naming a catalogue
+ * entry (errors of other modules that cannot extend AisflowError, e.g. the store's
+ * `InvalidCursorError extends RangeError`). Anything else has none.
+ */
+export function errorCodeOf(err: unknown): ErrorCode | null {
+  if (isAisflowError(err)) return err.code;
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && Object.hasOwn(ErrorCodes, code) ? (code as ErrorCode) : null;
 }

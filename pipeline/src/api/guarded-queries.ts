@@ -1,7 +1,6 @@
 import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, isBrokenCircuitError, type CircuitBreakerPolicy } from 'cockatiel';
-import { isAisflowError } from '../shared/errors.js';
 import type { VesselQueries } from '../store/queries.js';
-import { ApiError } from './errors.js';
+import { ApiError, errorCodeOf } from './errors.js';
 
 export type BreakerName = 'redis' | 'postgres';
 export type BreakerStateName = 'closed' | 'half_open' | 'open';
@@ -35,7 +34,7 @@ export function guardQueries(
   options: { consecutiveFailures?: number; halfOpenAfterMs?: number; onStateChange?: (name: BreakerName, state: BreakerStateName) => void } = {},
 ): GuardedQueries {
   // A caller's bad input (API codes) says nothing about the store's health.
-  const storeFailure = handleWhen((err) => !(isAisflowError(err) && err.code.startsWith('AISFLOW_ERR_API_')));
+  const storeFailure = handleWhen((err) => !(errorCodeOf(err)?.startsWith('AISFLOW_ERR_API_') ?? false));
   const make = (name: BreakerName): CircuitBreakerPolicy => {
     const policy = circuitBreaker(storeFailure, {
       halfOpenAfter: options.halfOpenAfterMs ?? 5_000,

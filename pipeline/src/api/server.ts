@@ -4,12 +4,12 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { DlqAdmin } from '../dlq/types.js';
 import { systemClock, type Clock } from '../shared/clock.js';
-import { isAisflowError } from '../shared/errors.js';
+import { ErrorCodes } from '../shared/errors.js';
 import type { VesselQueries } from '../store/queries.js';
 import type { ReadinessCheck } from '../telemetry/http-server.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { ApiMetrics } from '../telemetry/metrics/api.js';
-import { statusOf, type ErrorBody } from './errors.js';
+import { errorCodeOf, statusOf, type ErrorBody } from './errors.js';
 import { breakerStateValue, guardQueries, type GuardedQueries } from './guarded-queries.js';
 import { adminRoutes } from './routes/admin.js';
 import { opsRoutes } from './routes/ops.js';
@@ -119,9 +119,13 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     let status: number;
     let body: ErrorBody;
-    if (isAisflowError(err)) {
-      status = statusOf(err.code);
-      body = { code: err.code, message: err.message };
+    const code = errorCodeOf(err);
+    if (code !== null) {
+      status = statusOf(code);
+      // A store's or NATS's own message may name hosts and internals: callers get the
+      // catalogue's wording, the log gets the rest.
+      const internal = status >= 500 && !code.startsWith('AISFLOW_ERR_API_');
+      body = { code, message: internal ? ErrorCodes[code] : err.message };
       const details = (err as { details?: Record<string, unknown> }).details;
       if (details) body.details = details;
     } else if (err.validation) {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer, type ApiDeps } from '../../../pipeline/src/api/server.js';
 import { ManualClock } from '../../../pipeline/src/shared/clock.js';
 import type { ErrorCodes } from '../../../pipeline/src/shared/errors.js';
+import { RetryableStoreError } from '../../../pipeline/src/store/errors.js';
 import type { TrackPoint } from '../../../pipeline/src/store/queries.js';
 import { createApiMetrics } from '../../../pipeline/src/telemetry/metrics/api.js';
 import { memoryDlq, memoryQueries, vessel, type MemoryQueries } from './fixtures.js';
@@ -232,6 +233,20 @@ describe('ops routes', () => {
     expect(ready.statusCode).toBe(503);
     expect(ready.json()).toEqual({ status: 'not_ready', failing: { 'breaker:redis': 'circuit breaker open after repeated failures' } });
     expect((await server.inject('/metrics')).body).toContain('aisflow_api_breaker_state{store="redis"} 2');
+    await server.close();
+  });
+
+  it('maps store errors by code: a bad cursor is a 400 that never trips the breaker; an outage is a 503 without internals', async () => {
+    const local = deps({ breaker: { consecutiveFailures: 2, halfOpenAfterMs: 60_000 } });
+    const server = buildServer(local);
+    // The store's cursor error is a RangeError carrying a catalogue code, not an AisflowError.
+    local.queries.failWith = Object.assign(new RangeError('invalid cursor "zz"'), { code: 'AISFLOW_ERR_API_BAD_REQUEST' });
+    for (let i = 0; i < 4; i++) expectError(await server.inject('/v1/vessels?bbox=0,0,1,1&cursor=zz'), 400, 'AISFLOW_ERR_API_BAD_REQUEST', 'invalid cursor');
+    local.queries.failWith = new RetryableStoreError('redis', 'connect ECONNREFUSED 10.1.2.3:6379');
+    const res = await server.inject('/v1/vessels/244000003');
+    expectError(res, 503, 'AISFLOW_ERR_STORE_RETRYABLE', 'temporarily unavailable');
+    expect(res.body).not.toContain('10.1.2.3');
+    expect(await server.inject('/readyz').then((r) => r.statusCode)).toBe(200);
     await server.close();
   });
 
