@@ -91,9 +91,8 @@ async function run(): Promise<number> {
     metrics,
     logger,
     clock: systemClock,
-    ...(stores.softDelete
-      ? { softDelete: { afterMs: config.AISFLOW_FUSION_SOFT_DELETE_AFTER_S * 1000, intervalMs: config.AISFLOW_FUSION_SOFT_DELETE_INTERVAL_S * 1000, run: stores.softDelete } }
-      : {}),
+    maintenance: { intervalMs: config.AISFLOW_FUSION_MAINTENANCE_INTERVAL_S * 1000, run: stores.maintain },
+    softDelete: { afterMs: config.AISFLOW_FUSION_SOFT_DELETE_AFTER_S * 1000, intervalMs: config.AISFLOW_FUSION_SOFT_DELETE_INTERVAL_S * 1000, run: stores.softDelete },
   });
   started.worker = worker;
   logger.info({ memberId, partitions: config.AISFLOW_PARTITIONS, owned: worker.owned.length }, 'fusion started');

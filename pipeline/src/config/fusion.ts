@@ -66,6 +66,10 @@ export const FusionEnv = Type.Object({
   AISFLOW_FUSION_SOFT_DELETE_AFTER_S: Type.Integer({ minimum: 60, default: 86_400 }),
   /** how often the owner of partition 0 runs the soft delete (s) */
   AISFLOW_FUSION_SOFT_DELETE_INTERVAL_S: Type.Integer({ minimum: 1, default: 300 }),
+  /** position history is kept this many days (day partitions older than this are dropped) */
+  AISFLOW_HISTORY_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 30 }),
+  /** how often the owner of partition 0 creates history partitions ahead and drops expired ones (s) */
+  AISFLOW_FUSION_MAINTENANCE_INTERVAL_S: Type.Integer({ minimum: 10, default: 600 }),
   /** on SIGTERM, give up finishing in-flight batches after this (s) */
   AISFLOW_DRAIN_TIMEOUT_S: Type.Integer({ minimum: 1, default: 25 }),
 });

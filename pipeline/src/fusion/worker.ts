@@ -46,6 +46,8 @@ export interface FusionWorkerOptions {
   clock: Clock;
   /** marks vessels silent since `cutoffMs` deleted; returns how many (the store's SQL function) */
   softDelete?: { afterMs: number; intervalMs: number; run(cutoffMs: number): Promise<number> };
+  /** history partition upkeep, run at start and then every `intervalMs` by the owner of partition 0 */
+  maintenance?: { intervalMs: number; run(nowMs: number): Promise<{ created: number; dropped: string[] }> };
   /** distinct `source` label values before the rest go to "other" @default 100 */
   maxSourceLabels?: number;
 }
@@ -116,6 +118,16 @@ export class FusionWorker {
         options.metrics.vesselsSoftDeleted.inc(n);
         if (n > 0) options.logger.info({ vessels: n }, 'soft-deleted silent vessels');
       });
+    }
+    if (options.maintenance) {
+      const mt = options.maintenance;
+      const job = async () => {
+        if (!w.consumers.has(0)) return;
+        const r = await mt.run(options.clock.now());
+        if (r.created > 0 || r.dropped.length > 0) options.logger.info(r, 'history partitions maintained');
+      };
+      await job().catch((err: unknown) => options.logger.warn({ err }, 'history maintenance failed'));
+      w.every(mt.intervalMs, job);
     }
     return w;
   }
