@@ -19,13 +19,14 @@ export const EXIT_CONFIG = 78; // EX_CONFIG: an env variable or the sources docu
 export const EXIT_STREAM_CONFLICT = 65; // the existing stream cannot be changed to the configuration
 export const EXIT_DRAIN_INCOMPLETE = 1; // SIGTERM: some records could not be acknowledged in time
 
-interface IngestFlags {
+export interface IngestFlags {
   file?: string;
   loop?: boolean;
   rate?: number;
   pace?: 'fast' | 'tag-time' | 'rate';
   speedup?: number;
-  sourceId: string;
+  /** @default 'replay' */
+  sourceId?: string;
 }
 
 export function register(command: Command): void {
@@ -37,20 +38,24 @@ export function register(command: Command): void {
     .option('--speedup <factor>', 'with --file --pace tag-time: replay this many times faster', Number)
     .option('--source-id <id>', 'with --file: the source id', 'replay')
     .action(async (flags: IngestFlags) => {
-      process.exitCode = await run(flags);
+      process.exitCode = await run(flags, process.env, (text) => process.stderr.write(text));
       // Normally nothing keeps the loop alive after run(); if a library left a handle, do not hang.
       setTimeout(() => process.exit(), 500).unref();
     });
 }
 
-function fail(code: number, message: string): number {
-  process.stderr.write(`aisflow ingest: ${message}\n`);
-  return code;
-}
-
-async function run(flags: IngestFlags): Promise<number> {
+/**
+ * The whole `aisflow ingest` run; resolves with the exit code. Takes the environment and the
+ * stderr writer as parameters so tests can run it in-process for the start-up failures (config,
+ * stream conflict), where spawning a process per case would only add seconds.
+ */
+export async function run(flags: IngestFlags, processEnv: NodeJS.ProcessEnv, writeErr: (text: string) => void): Promise<number> {
+  const fail = (code: number, message: string): number => {
+    writeErr(`aisflow ingest: ${message}\n`);
+    return code;
+  };
   // Secrets are read by name from the sources document, not declared in the schema.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AISFLOW_SECRET_')));
+  const env = Object.fromEntries(Object.entries(processEnv).filter(([k]) => !k.startsWith('AISFLOW_SECRET_')));
   let config: Readonly<IngestEnv>;
   let sources: SourceConfig[];
   const secrets: Record<string, string | undefined> = {};
@@ -69,7 +74,7 @@ async function run(flags: IngestFlags): Promise<number> {
     if (flags.file) {
       const pace = flags.pace ?? (flags.rate ? 'rate' : 'fast');
       const replay = {
-        id: flags.sourceId,
+        id: flags.sourceId ?? 'replay',
         kind: 'file',
         address: flags.file,
         pace,
@@ -82,7 +87,7 @@ async function run(flags: IngestFlags): Promise<number> {
     if (sources.length === 0) throw new ConfigError('AISFLOW_INGEST_SOURCES_FILE: required unless --file is given', ['AISFLOW_INGEST_SOURCES_FILE']);
     const missing: string[] = [];
     for (const name of secretEnvNames({ sources })) {
-      secrets[name] = process.env[name];
+      secrets[name] = processEnv[name];
       if (!secrets[name]) missing.push(`${name}: not set (named by a source's apiKeyEnv)`);
     }
     if (missing.length > 0) throw new ConfigError(`invalid configuration:\n  ${missing.join('\n  ')}`, missing);
@@ -92,7 +97,7 @@ async function run(flags: IngestFlags): Promise<number> {
   }
 
   const logger = createLogger({ name: 'ingest', level: config.AISFLOW_LOG_LEVEL });
-  const tracing = startTracing('aisflow-ingest', tracingOptionsFromEnv(process.env));
+  const tracing = startTracing('aisflow-ingest', tracingOptionsFromEnv(processEnv));
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const metrics = createIngestMetrics(registry);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { jetstreamManager, StorageType } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../../pipeline/src/bin/ingest.js';
 import { subjects } from '../../../pipeline/src/shared/subjects.js';
 import { batchesOf, connectNats, deleteStreams, freePort, natsUrl, readStream, uniqueNames, waitFor } from '../../harness/nats.js';
 
@@ -87,30 +88,48 @@ describe('aisflow ingest (the real process)', () => {
     expect(records.length).toBe(drained!.published);
   });
 
+  // Start-up failures run the same run() in-process: a spawned process per case only adds seconds.
+  async function runInProcess(flags: Parameters<typeof run>[0], env: Record<string, string>) {
+    let stderr = '';
+    const code = await run(flags, { AISFLOW_NATS_URL: natsUrl, AISFLOW_LOG_LEVEL: 'silent', ...env }, (t) => (stderr += t));
+    return { code, stderr };
+  }
+
   it('names the bad field of a sources document and exits 78', async () => {
     const file = join(dir, 'sources.yaml');
     writeFileSync(
       file,
       ['sources:', '  - id: coast-1', '    kind: tcp', '    address: 127.0.0.1:5631', '  - id: coast-2', '    kind: tcp', '    address: no-port-here', '  - id: coast-1', '    kind: udp', '    address: 0.0.0.0:10110', ''].join('\n'),
     );
-    // (Bad env variables are named by loadConfig: pipeline/src/config/ingest.test.ts.)
-    const second = await runIngest([], { ...namesEnv(uniqueNames('cfg'), 0), AISFLOW_INGEST_SOURCES_FILE: file });
-    expect(second.code).toBe(78);
-    expect(second.stderr).toContain('sources[1].address');
-    expect(second.stderr).toContain('sources[2].id: duplicate id "coast-1"');
-    expect(second.stdout).toBe('');
+    const bad = await runInProcess({}, { ...namesEnv(uniqueNames('cfg'), 0), AISFLOW_INGEST_SOURCES_FILE: file });
+    expect(bad.code).toBe(78);
+    expect(bad.stderr).toContain('sources[1].address');
+    expect(bad.stderr).toContain('sources[2].id: duplicate id "coast-1"');
+    const env = await runInProcess({}, { ...namesEnv(uniqueNames('cfg'), 0), AISFLOW_PARTITIONS: 'many', AISFLOW_INGEST_SORUCES_FILE: file });
+    expect(env.code).toBe(78);
+    expect(env.stderr).toContain('AISFLOW_PARTITIONS');
+    expect(env.stderr).toContain('AISFLOW_INGEST_SORUCES_FILE: not a setting');
+    const secret = await runInProcess({ file: 'x.nmea' }, { ...namesEnv(uniqueNames('cfg'), 0), AISFLOW_INGEST_SOURCES_FILE: writeSources('ws.json', { sources: [{ id: 'cloud', kind: 'websocket', address: 'wss://h/x', apiKeyEnv: 'AISFLOW_SECRET_CLOUD' }] }) });
+    expect(secret.code).toBe(78);
+    expect(secret.stderr).toContain('AISFLOW_SECRET_CLOUD: not set');
   });
+
+  function writeSources(name: string, doc: unknown): string {
+    const file = join(dir, name);
+    writeFileSync(file, JSON.stringify(doc));
+    return file;
+  }
 
   it('refuses a stream it cannot change with AISFLOW_ERR_NATS_STREAM_CONFLICT and exits 65', async () => {
     const names = uniqueNames('cfl');
     cleanups.push(() => deleteStreams(nc, names));
     const jsm = await jetstreamManager(nc);
     await jsm.streams.add({ name: names.stream, subjects: [subjects.allPartitions(names)], storage: StorageType.Memory });
-    const run = await runIngest(['--file', 'pipeline/data/ais/kystverket-tagblock.nmea'], namesEnv(names, 0));
-    expect(run.code).toBe(65);
-    expect(run.stderr).toContain('AISFLOW_ERR_NATS_STREAM_CONFLICT');
-    expect(run.stderr).toContain('storage: "memory" -> "file"');
-    expect(run.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
+    const result = await runInProcess({ file: 'pipeline/data/ais/kystverket-tagblock.nmea' }, namesEnv(names, 0));
+    expect(result.code).toBe(65);
+    expect(result.stderr).toContain('AISFLOW_ERR_NATS_STREAM_CONFLICT');
+    expect(result.stderr).toContain('storage: "memory" -> "file"');
+    expect(result.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
     expect((await jsm.streams.info(names.stream)).config.storage).toBe(StorageType.Memory);
   });
 });
