@@ -13,7 +13,6 @@ export interface OperatorMetrics {
   isLeader: Gauge;
   pipelineCondition: Gauge<'namespace' | 'pipeline' | 'type' | 'status'>;
   watchRestarts: Counter<'resource'>;
-  apiWrites: Counter<'verb'>;
 }
 
 export const RECONCILE_RESULTS = ['done', 'requeue', 'terminal', 'error'] as const;
@@ -39,7 +38,6 @@ export function createOperatorMetrics(registry: Registry): OperatorMetrics {
       registers,
     }),
     watchRestarts: new Counter({ name: 'aisflow_operator_watch_restarts_total', help: 'Informer restarts by the supervisor (errors, expired watches, idle timeouts)', labelNames: ['resource'] as const, registers }),
-    apiWrites: new Counter({ name: 'aisflow_operator_api_writes_total', help: 'Writes to the Kubernetes API (apply, delete, status, finalizer, event)', labelNames: ['verb'] as const, registers }),
   };
   for (const r of RECONCILE_RESULTS) m.reconciles.inc({ result: r }, 0);
   return m;
