@@ -118,7 +118,7 @@ describe('streaming API', () => {
   });
 
   it('createDecodeStream handles any chunking and LF, CRLF and CR endings', async () => {
-    const text = [lines[1], lines[2], lines[1], lines[2], lines[1], lines[2]].map((l, i) => l + ['\n', '\r\n', '\r'][i % 3]).join('');
+    const text = [lines[1], lines[2], lines[1], lines[2], lines[1], lines[2]].map((l, i) => l! + ['\n', '\r\n', '\r'][i % 3]!).join('');
     const bytes = Buffer.from(text);
     for (const size of [1, 7, 64, bytes.length]) {
       const chunks: Buffer[] = [];
