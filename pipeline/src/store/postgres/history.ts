@@ -267,14 +267,15 @@ export function mergeVesselUpserts(upserts: readonly VesselUpsert[]): VesselUpse
   for (const u of upserts) {
     const seen = byMmsi.get(u.mmsi);
     if (!seen) {
-      byMmsi.set(u.mmsi, { ...u, sources: [...u.sources] });
+      // nulls stripped up front: a null means "not in this message", never "erase"
+      byMmsi.set(u.mmsi, { ...u, static: u.static ? { ts: u.static.ts, fields: stripNulls(u.static.fields) } : null, sources: [...u.sources] });
       continue;
     }
     const fix = !seen.fix || (u.fix && u.fix.ts > seen.fix.ts) ? u.fix ?? seen.fix : seen.fix;
     let stat = seen.static;
     if (u.static) {
       stat = !stat
-        ? u.static
+        ? { ts: u.static.ts, fields: stripNulls(u.static.fields) }
         : u.static.ts >= stat.ts
           ? { ts: u.static.ts, fields: { ...stat.fields, ...stripNulls(u.static.fields) } }
           : { ts: stat.ts, fields: { ...stripNulls(u.static.fields), ...stat.fields } };

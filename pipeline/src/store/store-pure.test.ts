@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { RetryableStoreError, UnrecoverableStoreError } from './errors.js';
+import { copyNumber, copyText, copyTextArray } from './postgres/copy-text.js';
+import { classifyPgError } from './postgres/errors.js';
+import { mergeHistoryRows, mergeVesselUpserts } from './postgres/history.js';
+import { decodeCursor, encodeCursor, toVesselView } from './queries-impl.js';
+import { classifyRedisError } from './redis/errors.js';
+import { redisKeys } from './redis/keys.js';
+import type { HistoryRow, VesselUpsert } from './types.js';
+
+describe('COPY text encoding', () => {
+  it.each([
+    ['plain', 'plain'],
+    ['a\tb', 'a\\tb'],
+    ['a\nb\rc', 'a\\nb\\rc'],
+    ['back\\slash', 'back\\\\slash'],
+  ])('escapes %j', (input, expected) => expect(copyText(input)).toBe(expected));
+
+  it('writes null and non-finite numbers as \\N', () => {
+    expect([copyNumber(null), copyNumber(Number.NaN), copyNumber(1.5)]).toEqual(['\\N', '\\N', '1.5']);
+  });
+
+  it('quotes array elements, then escapes for COPY', () => {
+    expect(copyTextArray(['a', 'b"c', 'd\\e'])).toBe('{"a","b\\\\"c","d\\\\\\\\e"}');
+  });
+});
+
+describe('error classification', () => {
+  const pgErr = (code: string) => Object.assign(new Error(`pg ${code}`), { code });
+  it.each([
+    ['08006', RetryableStoreError], // connection failure
+    ['08P01', RetryableStoreError], // PgBouncer protocol/pool errors
+    ['40P01', RetryableStoreError], // deadlock detected
+    ['53300', RetryableStoreError], // too many connections
+    ['57P01', RetryableStoreError], // admin shutdown
+    ['42P01', RetryableStoreError], // table missing: migrations not run yet
+    ['22003', UnrecoverableStoreError], // numeric out of range
+    ['23502', UnrecoverableStoreError], // not null violation
+    ['42601', UnrecoverableStoreError], // syntax error
+  ])('postgres SQLSTATE %s', (code, kind) => {
+    const err = classifyPgError(pgErr(code), 'testing');
+    expect(err).toBeInstanceOf(kind);
+    expect(err.cause).toBeInstanceOf(Error);
+  });
+
+  it('treats socket errors without SQLSTATE as retryable, even 5-letter ones', () => {
+    expect(classifyPgError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }), 'x')).toBeInstanceOf(RetryableStoreError);
+    expect(classifyPgError(Object.assign(new Error('pipe'), { code: 'EPIPE' }), 'x')).toBeInstanceOf(RetryableStoreError);
+    expect(classifyPgError(new Error('Connection terminated unexpectedly'), 'x')).toBeInstanceOf(RetryableStoreError);
+  });
+
+  const reply = (message: string) => Object.assign(new Error(message), { name: 'ReplyError' });
+  it.each([
+    ['LOADING Redis is loading the dataset in memory', RetryableStoreError],
+    ['CLUSTERDOWN The cluster is down', RetryableStoreError],
+    ['TRYAGAIN Multiple keys request during rehashing of slot', RetryableStoreError],
+    ['WRONGTYPE Operation against a key holding the wrong kind of value', UnrecoverableStoreError],
+    ['ERR user_script:1: Script attempted to access nonexistent global variable', UnrecoverableStoreError],
+  ])('redis reply %j', (message, kind) => expect(classifyRedisError(reply(message), 'x')).toBeInstanceOf(kind));
+
+  it('treats redis connection failures as retryable', () => {
+    expect(classifyRedisError(new Error('Reached the max retries per request limit (which is 1).'), 'x')).toBeInstanceOf(RetryableStoreError);
+    expect(classifyRedisError(new Error('Command timed out'), 'x')).toBeInstanceOf(RetryableStoreError);
+  });
+});
+
+describe('batch merging before the upserts', () => {
+  const row = (key: string, ts: number, sources: string[]): HistoryRow => ({ key, mmsi: 1, ts, lat: 0, lon: 0, speed: null, course: null, heading: null, status: null, msgType: 1, sources });
+
+  it('makes one history row per (key, ts) with the union of sources', () => {
+    const merged = mergeHistoryRows([row('k', 1, ['b']), row('k', 1, ['a', 'b']), row('k', 2, ['c']), row('j', 1, ['c', 'c'])]);
+    expect(merged.map((r) => [r.key, r.ts, r.sources])).toEqual([
+      ['k', 1, ['a', 'b']],
+      ['k', 2, ['c']],
+      ['j', 1, ['c']],
+    ]);
+  });
+
+  it('makes one vessel upsert per mmsi, sorted, newest fix and static fields winning', () => {
+    const v = (mmsi: number, ts: number, extra: Partial<VesselUpsert> = {}): VesselUpsert => ({ mmsi, lastSeen: ts, fix: { ts, lat: ts, lon: 0, speed: null, course: null, heading: null }, static: null, sources: [`s${ts}`], ...extra });
+    const merged = mergeVesselUpserts([
+      v(9, 5, { static: { ts: 5, fields: { shipName: 'NEW', callsign: null } } }),
+      v(3, 1),
+      v(9, 7, { fix: null }),
+      v(9, 2, { static: { ts: 2, fields: { shipName: 'OLD', callsign: 'CALL' } } }),
+    ]);
+    expect(merged.map((m) => m.mmsi)).toEqual([3, 9]);
+    const nine = merged[1]!;
+    expect(nine.lastSeen).toBe(7);
+    expect(nine.fix?.ts).toBe(5);
+    expect(nine.static).toEqual({ ts: 5, fields: { shipName: 'NEW', callsign: 'CALL' } });
+    expect(new Set(nine.sources)).toEqual(new Set(['s5', 's7', 's2']));
+  });
+});
+
+describe('keys and cursors', () => {
+  it('puts a vessel and its partition indexes under one hash tag', () => {
+    const k = redisKeys('aisflow:prod');
+    const tag = (key: string) => /\{([^}]*)\}/.exec(key)?.[1];
+    expect(k.vessel(17, 244_000_123)).toBe('aisflow:prod:v:{17}:244000123');
+    expect(new Set([tag(k.vessel(17, 1)), tag(k.geo(17)), tag(k.index(17))])).toEqual(new Set(['17']));
+  });
+
+  it('round-trips a cursor and rejects a foreign one', () => {
+    expect(decodeCursor(encodeCursor(244_000_123))).toBe(244_000_123);
+    expect(decodeCursor(null)).toBe(-1);
+    expect(() => decodeCursor('eyJ4IjoxfQ')).toThrow(/invalid cursor/);
+  });
+
+  it('maps a live document to the API view', () => {
+    const view = toVesselView({ mmsi: 1, partition: 0, ts: 1_000, lat: 1, lon: 2, speed: null, course: null, heading: null, status: null, msgType: 1, source: 'a', sources: ['a'], static: { shipName: 'X', updatedAt: 5_000 } });
+    expect(view.position?.time).toBe('1970-01-01T00:00:01.000Z');
+    expect(view.static).toMatchObject({ shipName: 'X', callsign: null, eta: null });
+    expect(view.lastUpdate).toBe('1970-01-01T00:00:05.000Z');
+  });
+});
