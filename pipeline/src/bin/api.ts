@@ -5,8 +5,9 @@ import type { Command } from 'commander';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createDlqAdmin } from '../dlq/admin.js';
 import { ApiEnv, type ApiConfig } from '../config/api.js';
+import { storeSettingsFrom } from '../config/store.js';
+import { openVesselQueries } from '../store/index.js';
 import { ConfigError, loadConfig } from '../config/load-config.js';
-import { openQueries } from '../api/open-queries.js';
 import { buildServer } from '../api/server.js';
 import { natsStreamStats } from '../api/stream-stats.js';
 import { natsUpdateFeed } from '../api/update-feed.js';
@@ -57,17 +58,7 @@ async function run(flags: { port?: number }): Promise<number> {
     }
   })().catch(() => {});
 
-  const stores = await openQueries({
-    keyPrefix: config.AISFLOW_KEY_PREFIX,
-    partitions: config.AISFLOW_PARTITIONS,
-    redis: {
-      mode: config.AISFLOW_REDIS_MODE,
-      url: config.AISFLOW_REDIS_URL,
-      clusterNodes: config.AISFLOW_REDIS_CLUSTER_NODES.split(',').map((s) => s.trim()).filter((s) => s.length > 0),
-      password: config.AISFLOW_REDIS_PASSWORD === '' ? null : config.AISFLOW_REDIS_PASSWORD,
-    },
-    postgresUrl: config.AISFLOW_POSTGRES_URL,
-  });
+  const stores = await openVesselQueries(storeSettingsFrom(config, { keyPrefix: config.AISFLOW_KEY_PREFIX, partitions: config.AISFLOW_PARTITIONS }));
   const feed = natsUpdateFeed(nc, names, () => logger.debug('unparsable live update skipped'));
   const dlq = createDlqAdmin({ js: jetstream(nc), jsm: await jetstreamManager(nc), names, partitions: config.AISFLOW_PARTITIONS });
   const adminToken = config.AISFLOW_ADMIN_TOKEN === '' ? null : config.AISFLOW_ADMIN_TOKEN;

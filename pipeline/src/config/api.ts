@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { StoreEnvProperties } from './store.js';
 
 /**
  * Settings of `aisflow api` (docs/configuration.md, "api"). Read once in `bin/api.ts` with
@@ -18,13 +19,8 @@ export const ApiEnv = Type.Object({
     { default: 'info' },
   ),
   AISFLOW_KEY_PREFIX: Type.String({ default: 'aisflow:dev', minLength: 1 }),
-  AISFLOW_REDIS_MODE: Type.Union([Type.Literal('standalone'), Type.Literal('cluster')], { default: 'standalone' }),
-  AISFLOW_REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379' }),
-  /** host:port,host:port (cluster mode) */
-  AISFLOW_REDIS_CLUSTER_NODES: Type.String({ default: '' }),
-  AISFLOW_REDIS_PASSWORD: Type.String({ default: '' }),
-  /** the PgBouncer address in a deployment */
-  AISFLOW_POSTGRES_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:6433/postgres' }),
+  // Redis (live state, geo) and Postgres through PgBouncer (tracks): the store module's settings.
+  ...StoreEnvProperties,
   /** bearer token of the /admin routes; empty disables them */
   AISFLOW_ADMIN_TOKEN: Type.String({ default: '' }),
   /** largest page of /v1/vessels */
