@@ -7,31 +7,13 @@ import { createOperatorMetrics } from '../../pipeline/src/telemetry/metrics/oper
 import type { OperatorConfig } from './config.js';
 import { Controller } from './controller/controller.js';
 import { LeaderElector } from './controller/leader.js';
-import type { BuildContext } from './desired/context.js';
+import { buildRuleGroups } from '../../alerts/index.js';
+import { buildDashboards } from '../../grafana/index.js';
 import { Kube } from './k8s/kube.js';
 import { Reconciler } from './reconcile/reconciler.js';
 import { natsStreamJanitor } from './reconcile/streams.js';
 import { redisSlotChecker } from './redis-cluster/slots.js';
 import { KubeConfig } from '@kubernetes/client-node';
-
-/**
- * Dashboards and rules come from grafana/ and alerts/ (another module's generators). Loaded by
- * path so the operator still starts, without monitoring objects, in a build that lacks them.
- */
-async function monitoringContent(): Promise<Pick<BuildContext, 'dashboards' | 'ruleGroups'>> {
-  const load = async <T>(path: string, fn: string, fallback: T): Promise<T> => {
-    try {
-      const mod = (await import(path)) as Record<string, () => T>;
-      return mod[fn]?.() ?? fallback;
-    } catch {
-      return fallback;
-    }
-  };
-  return {
-    dashboards: await load<Record<string, object>>('../../grafana/index.js', 'buildDashboards', {}),
-    ruleGroups: await load<BuildContext['ruleGroups']>('../../alerts/index.js', 'buildRuleGroups', []),
-  };
-}
 
 /** Composition root: config → clients → leader election → controller → ops server. */
 export async function runOperator(config: OperatorConfig): Promise<{ stop(): Promise<void> }> {
@@ -52,7 +34,9 @@ export async function runOperator(config: OperatorConfig): Promise<{ stop(): Pro
         postgres: config.AISFLOW_OPERATOR_POSTGRES_IMAGE,
         pgbouncer: config.AISFLOW_OPERATOR_PGBOUNCER_IMAGE,
       },
-      ...(await monitoringContent()),
+      // Dashboards and rules are generated from code in grafana/ and alerts/.
+      dashboards: buildDashboards(),
+      ruleGroups: buildRuleGroups(),
     },
     clock: systemClock,
     logger,

@@ -34,16 +34,18 @@ export class SupervisedInformer<T extends KubernetesObject> {
   private async run(): Promise<void> {
     const inf = makeInformer<T>(this.kc, this.path, this.list, this.options.labelSelector);
     this.informer = inf;
-    for (const ev of ['add', 'update', 'delete'] as const) inf.on(ev, (o: T) => this.onKey(o));
+    for (const ev of ['add', 'update', 'delete'] as const) {
+      inf.on(ev, (o: T) => {
+        this.failures = 0; // data flows again: the next error starts the backoff afresh
+        this.onKey(o);
+      });
+    }
     inf.on('error', (err: unknown) => {
       if (this.stopped || this.informer !== inf) return;
       this.failures += 1;
       const ms = Math.min(500 * 2 ** (this.failures - 1), 30_000);
       this.logger.warn({ err: String(err), path: this.path, retryInMs: ms }, 'watch failed; restarting');
       this.restartTimer = setTimeout(() => void this.restart('error'), ms);
-    });
-    inf.on('connect', () => {
-      this.failures = 0;
     });
     try {
       await inf.start();

@@ -25,6 +25,7 @@ export class LeaderElector {
   private timer?: NodeJS.Timeout;
   private stopped = false;
   private lastRenewMs = 0;
+  private inflight?: Promise<boolean>;
 
   constructor(
     private readonly kube: Kube,
@@ -82,7 +83,8 @@ export class LeaderElector {
   start(): void {
     const loop = async () => {
       if (this.stopped) return;
-      await this.tryAcquireOrRenew();
+      this.inflight = this.tryAcquireOrRenew();
+      await this.inflight;
       if (!this.stopped) this.timer = setTimeout(loop, this.options.retryPeriodMs ?? 2_000);
     };
     void loop();
@@ -95,6 +97,7 @@ export class LeaderElector {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    await this.inflight; // a renewal in flight must not re-take the lease after the release
     if (!this.leading) return;
     this.leading = false;
     const { namespace, name, identity } = this.options;

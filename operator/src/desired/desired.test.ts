@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { buildRuleGroups } from '../../../alerts/index.js';
+import { buildDashboards } from '../../../grafana/index.js';
 import { validateObjects } from '../../../test/harness/k8s-validate.js';
 import type { AisPipeline } from '../api/v1alpha1/aispipeline.schema.js';
 import { desiredObjects, type DesiredObject } from './index.js';
@@ -63,6 +65,17 @@ describe.each(EXAMPLES)('desiredObjects(%s)', (name) => {
   it('never puts a secret value in plain env', () => {
     const text = JSON.stringify(objects.filter((o) => o.kind !== 'Secret'));
     for (const secret of Object.values(TEST_CONTEXT.credentials)) expect(text).not.toContain(secret);
+  });
+});
+
+describe('monitoring objects from the real grafana/ and alerts/ generators', () => {
+  it('PrometheusRule and dashboard ConfigMaps validate and carry every group and dashboard', async () => {
+    const ctx = { ...TEST_CONTEXT, dashboards: buildDashboards(), ruleGroups: buildRuleGroups() };
+    const objects = desiredObjects(example('production'), ctx);
+    const rule = objects.find((o) => o.kind === 'PrometheusRule')!;
+    expect((rule.spec as { groups: unknown[] }).groups).toHaveLength(ctx.ruleGroups.length);
+    expect(objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.labels.grafana_dashboard === '1')).toHaveLength(Object.keys(ctx.dashboards).length);
+    expect((await validateObjects(objects.filter((o) => o.apiVersion.startsWith('monitoring') || o.kind === 'ConfigMap'))).invalid).toEqual([]);
   });
 });
 

@@ -20,7 +20,7 @@ const violations = (spec: unknown, oldSpec?: unknown) =>
 
 describe('generated CRD', () => {
   it.each(['crds/aispipeline.yaml', 'charts/aisflow-operator/crds/aispipeline.yaml'])(
-    '%s matches a fresh build (run `npm run gen:crd` after changing the schema)',
+    '%s matches a fresh build (run `npx tsx scripts/gen/crd.ts` after changing the schema)',
     (path) => {
       expect(readFileSync(path, 'utf8')).toBe(renderCrdYaml());
     },
