@@ -1,13 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDecoder } from '../../../pipeline/src/ais/decoder.js';
 import { parseSourcesDocument } from '../../../pipeline/src/config/ingest.js';
 import { IngestService } from '../../../pipeline/src/ingest/service.js';
 import { toRecord } from '../../../pipeline/src/ingest/record.js';
 import { ManualClock } from '../../../pipeline/src/shared/clock.js';
-import { batchesOf, connectNats, PrivateNatsServer, quietLogger, readStream, testMetrics, testSettings, uniqueNames, waitFor } from '../../harness/nats.js';
+import { batchesOf, connectNats, freePort, PrivateNatsServer, quietLogger, readStream, testMetrics, testSettings, uniqueNames, waitFor } from '../../harness/nats.js';
 
 const NOW = 1_764_000_000_000;
 const LINES = 12_000;
@@ -77,6 +78,59 @@ describe('ingest: NATS stopped and restarted mid-stream', () => {
     expect(got.length).toBe(expected.length);
     expect(got).toEqual(expected);
     expect(new Set(messages.map((m) => m.msgId)).size).toBe(messages.length);
+    await nc.close();
+  });
+
+  it('keeps a paused TCP feed connected through an outage longer than its idle timeout, and loses none of it', async () => {
+    server ??= await PrivateNatsServer.start();
+    const lines = readFileSync('pipeline/data/ais/aishub-3min-sample.nmea', 'latin1')
+      .split('\n')
+      .filter((l) => l.startsWith('!AIVDM,1,1,'))
+      .slice(0, 3000);
+    const decoder = createDecoder({ clock: new ManualClock(NOW) });
+    const expected = lines.filter((l) => decoder.decode(l.trim()).kind === 'message').length;
+
+    const port = await freePort();
+    const clients: net.Socket[] = [];
+    const feed = net.createServer((c) => clients.push(c.on('error', () => undefined)));
+    await new Promise<void>((r) => feed.listen(port, '127.0.0.1', () => r()));
+
+    const nc = await connectNats(server.url);
+    const names = uniqueNames('tcpp');
+    const { registry, metrics } = testMetrics();
+    const { sources } = parseSourcesDocument(JSON.stringify({ sources: [{ id: 'feed', kind: 'tcp', address: `127.0.0.1:${port}`, idleTimeoutMs: 1000 }] }));
+    const service = new IngestService({
+      nc,
+      settings: testSettings(names, { publish: { maxInflight: 4, timeoutMs: 500 }, maxPendingRecords: 200 }),
+      sources,
+      secrets: {},
+      metrics,
+      logger: quietLogger(),
+      clock: new ManualClock(NOW),
+      runId: 'paused-tcp-test',
+    });
+    await service.start();
+    expect(await waitFor(() => clients.length === 1)).toBe(true);
+
+    await server.stopProcess();
+    // Everything is sent while NATS is down: ingest reads until 200 records are pending, then stops
+    // reading; the rest waits in the socket buffers for longer than the 1 s idle timeout.
+    await new Promise<void>((r) => clients[0]!.write(`${lines.join('\n')}\n`, () => r()));
+    expect(await waitFor(() => service.publisher.isPaused, 10_000)).toBe(true);
+    await new Promise((r) => setTimeout(r, 2_500));
+    await server.startProcess();
+
+    const published = async () => (await registry.getSingleMetric('aisflow_ingest_records_published_total')!.get()).values[0]?.value ?? 0;
+    expect(await waitFor(async () => (await published()) >= expected, 30_000, 100)).toBe(true);
+    expect(clients).toHaveLength(1); // never reconnected: the paused connection was not taken for idle
+    const reconnects = (await registry.getSingleMetric('aisflow_ingest_reconnects_total')!.get()).values[0]?.value ?? 0;
+    expect(reconnects).toBe(0);
+
+    expect(await service.stop(20_000)).toBe(0);
+    const records = batchesOf(await readStream(nc, names.stream)).flatMap((b) => b.records);
+    expect(records).toHaveLength(expected);
+    for (const c of clients) c.destroy();
+    await new Promise((r) => feed.close(r));
     await nc.close();
   });
 });

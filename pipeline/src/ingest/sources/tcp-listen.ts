@@ -18,10 +18,11 @@ export function createTcpListenSource(cfg: TcpListenSourceConfig, ctx: SourceCon
     sockets.add(socket);
     const handler = ctx.newHandler();
     const expiry = setInterval(() => handler.expire(), 1000);
-    if (paused) socket.pause();
     socket.on('data', (chunk: Buffer) => handler.chunk(chunk));
     socket.on('error', (err) => ctx.logger.warn({ source: cfg.id, err: { message: err.message } }, 'receiver connection error'));
-    if (cfg.idleTimeoutMs > 0) socket.setTimeout(cfg.idleTimeoutMs, () => socket.destroy());
+    socket.on('timeout', () => socket.destroy());
+    if (paused) socket.pause();
+    else socket.setTimeout(cfg.idleTimeoutMs);
     socket.once('close', () => {
       clearInterval(expiry);
       handler.end();
@@ -42,13 +43,20 @@ export function createTcpListenSource(cfg: TcpListenSourceConfig, ctx: SourceCon
         ctx.logger.info({ source: cfg.id, address: server.address() }, 'listening for receivers');
       });
     },
+    // No idle timeout while paused: the silence is ours (see tcp.ts).
     pause() {
       paused = true;
-      for (const s of sockets) s.pause();
+      for (const s of sockets) {
+        s.pause();
+        s.setTimeout(0);
+      }
     },
     resume() {
       paused = false;
-      for (const s of sockets) s.resume();
+      for (const s of sockets) {
+        s.setTimeout(cfg.idleTimeoutMs);
+        s.resume();
+      }
     },
     async stop() {
       connected.set(0);

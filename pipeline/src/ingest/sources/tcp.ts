@@ -32,9 +32,8 @@ export function createTcpSource(cfg: TcpSourceConfig, ctx: SourceContext): Sourc
           let failure: Error | undefined;
           socket.on('error', (err) => (failure = err));
           socket.on('data', (chunk: Buffer) => handler.chunk(chunk));
-          if (cfg.idleTimeoutMs > 0) {
-            socket.setTimeout(cfg.idleTimeoutMs, () => socket.destroy(new Error(`no data for ${cfg.idleTimeoutMs} ms (idle timeout)`)));
-          }
+          socket.on('timeout', () => socket.destroy(new Error(`no data for ${cfg.idleTimeoutMs} ms (idle timeout)`)));
+          socket.setTimeout(cfg.idleTimeoutMs);
           const closed = new Promise<Error | undefined>((done) => {
             socket.once('close', () => {
               clearInterval(expiry);
@@ -44,8 +43,16 @@ export function createTcpSource(cfg: TcpSourceConfig, ctx: SourceContext): Sourc
           });
           resolve({
             closed,
-            pause: () => socket.pause(),
-            resume: () => socket.resume(),
+            // While paused the feed is silent because of us: no idle timeout then, or a long
+            // NATS outage would tear down the connection and lose what the kernel buffered.
+            pause: () => {
+              socket.pause();
+              socket.setTimeout(0);
+            },
+            resume: () => {
+              socket.setTimeout(cfg.idleTimeoutMs);
+              socket.resume();
+            },
             close: () => socket.end(() => socket.destroy()),
           });
         });

@@ -55,8 +55,9 @@ export function createWebSocketSource(cfg: WebSocketSourceConfig, ctx: SourceCon
           const expiry = setInterval(() => handler.expire(), 1000);
           let failure: Error | undefined;
           let idle: NodeJS.Timeout | null = null;
+          let paused = false;
           const touch = () => {
-            if (cfg.idleTimeoutMs <= 0) return;
+            if (cfg.idleTimeoutMs <= 0 || paused) return;
             if (idle) clearTimeout(idle);
             idle = setTimeout(() => {
               failure = new Error(`no data for ${cfg.idleTimeoutMs} ms (idle timeout)`);
@@ -79,7 +80,22 @@ export function createWebSocketSource(cfg: WebSocketSourceConfig, ctx: SourceCon
               done(failure ?? (code !== 1000 ? new Error(`closed with code ${code}`) : undefined));
             }),
           );
-          resolve({ closed, pause: () => ws.pause(), resume: () => ws.resume(), close: () => ws.close(1000) });
+          resolve({
+            closed,
+            // No idle timeout while paused: the silence is ours (see tcp.ts).
+            pause: () => {
+              paused = true;
+              ws.pause();
+              if (idle) clearTimeout(idle);
+              idle = null;
+            },
+            resume: () => {
+              paused = false;
+              touch();
+              ws.resume();
+            },
+            close: () => ws.close(1000),
+          });
         });
       }),
   });
