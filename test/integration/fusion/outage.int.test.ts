@@ -4,62 +4,75 @@ import { defaultTrustSettings } from '../../../pipeline/src/fusion/trust.js';
 import { FusionWorker } from '../../../pipeline/src/fusion/worker.js';
 import { systemClock } from '../../../pipeline/src/shared/clock.js';
 import { openFusionStores, type OpenedStores } from '../../harness/fusion-stores.js';
-import { privatePgBouncer, type PrivateService } from '../../harness/fusion-services.js';
+import { privatePgBouncer, privateRedis, type PrivateService } from '../../harness/fusion-services.js';
 import { fleetRecords, fleetReference, publishRecords, quietLogger, setupNats, testMetrics, uniqueId, waitFor, type FusionTestNats } from '../../harness/fusion.js';
 
 /**
- * Store outages with the real stores: Postgres "stopped" for 10 s. The shared Postgres cannot
- * be stopped, so the test runs its own PgBouncer in front of it and stops that process for 10 s:
- * to fusion that is exactly a Postgres outage (connections refused, in-flight ones cut).
+ * Store outages with the real stores, each store stopped for 10 s. The shared Postgres cannot be
+ * stopped, so the test runs its own PgBouncer in front of it and stops that process: to fusion
+ * that is exactly a Postgres outage (connections refused, in-flight ones cut). Redis is a private
+ * redis-server (append-only file, so a restart keeps its data) stopped by its PID.
  */
 const PARTITIONS = 4;
 
-describe('fusion through store outages (real Postgres behind a private PgBouncer)', () => {
+describe('fusion through store outages (real stores; private PgBouncer and redis-server)', () => {
   let t: FusionTestNats;
   let bouncer: PrivateService;
+  let redis: PrivateService;
   let stores: OpenedStores;
   beforeAll(async () => {
     t = await setupNats('out');
-    bouncer = await privatePgBouncer();
+    [bouncer, redis] = await Promise.all([privatePgBouncer(), privateRedis()]);
     const id = uniqueId('');
-    stores = await openFusionStores({ keyPrefix: `ftout:${id}`, schemaTag: `out_${id}`, postgresUrl: bouncer.url });
+    stores = await openFusionStores({ keyPrefix: `ftout:${id}`, schemaTag: `out_${id}`, postgresUrl: bouncer.url, redisUrl: redis.url });
   });
   afterAll(async () => {
     await stores?.cleanup();
     await bouncer?.destroy();
+    await redis?.destroy();
     await t?.cleanup();
   });
 
-  it('Postgres down for 10 s: the breaker opens, pulling stops, and afterwards nothing is lost or doubled', async () => {
+  it.each(['postgres', 'redis'] as const)('%s down for 10 s: the breaker opens, pulling stops, and afterwards nothing is lost or doubled', async (store) => {
+    const service = store === 'postgres' ? bouncer : redis;
+    const base = store === 'postgres' ? 219_000_000 : 229_000_000;
     const { metrics, registry } = testMetrics();
     const worker = await FusionWorker.start({
-      nc: t.nc, names: t.names, partitions: PARTITIONS, memberId: 'outage', heartbeatMs: 300, memberTtlMs: 2_000, maxAckPending: 64, ackWaitMs: 20_000,
+      nc: t.nc, names: t.names, partitions: PARTITIONS, memberId: `outage-${store}`, heartbeatMs: 300, memberTtlMs: 2_000, maxAckPending: 64, ackWaitMs: 20_000,
       batchMaxMessages: 16, retryDelayMs: 500, maxDeliver: 3, lruSize: 10_000, decide: defaultDecideSettings, trust: defaultTrustSettings,
       breakerFailures: 2, breakerHalfOpenMs: 1_000, sourcesIntervalMs: 500, live: stores.live, history: stores.history, metrics, logger: quietLogger(), clock: systemClock,
     });
     try {
-      const records = fleetRecords({ vessels: 200, reports: 6, sources: ['rx-a', 'rx-b'], start: Date.now() - 300_000, baseMmsi: 219_000_000 });
+      const records = fleetRecords({ vessels: 200, reports: 6, sources: ['rx-a', 'rx-b'], start: Date.now() - 300_000, baseMmsi: base });
+      const rowsBefore = await stores.historyRowCount();
       const ref = fleetReference(records);
       const half = Math.floor(records.length / 2);
       await publishRecords(t.nc, t.names, PARTITIONS, records.slice(0, half), 40);
-      expect(await waitFor(async () => (await stores.historyRowCount()) >= ref.historyRows / 2 - 200, 30_000, 200)).toBe(true);
+      expect(await waitFor(async () => (await stores.historyRowCount()) - rowsBefore >= ref.historyRows / 2 - 200, 30_000, 200)).toBe(true);
 
-      await bouncer.stop();
+      await service.stop();
       const downAt = Date.now();
       await publishRecords(t.nc, t.names, PARTITIONS, records.slice(half), 40);
       expect(await waitFor(() => worker.readiness() !== true, 10_000)).toBe(true);
       const breaker = await registry.getSingleMetric('aisflow_fusion_breaker_state')!.get();
-      expect(breaker.values.find((v) => v.labels.store === 'postgres')!.value).toBeGreaterThan(0);
+      expect(breaker.values.find((v) => v.labels.store === store)!.value).toBeGreaterThan(0);
       await new Promise((r) => setTimeout(r, Math.max(0, 10_000 - (Date.now() - downAt))));
-      await bouncer.start();
+      await service.start();
 
-      expect(await waitFor(async () => (await stores.historyRowCount()) === ref.historyRows && worker.readiness() === true, 60_000, 250)).toBe(true);
-      expect(await stores.vesselCount()).toBe(ref.vessels);
+      // both stores: a batch whose Redis write failed may already be in Postgres (the writes run
+      // in parallel), and is retried until Redis has it too
+      const caughtUp = async () => {
+        if ((await stores.historyRowCount()) - rowsBefore !== ref.historyRows || worker.readiness() !== true) return false;
+        const states = await stores.readAll([...ref.latest.keys()], PARTITIONS);
+        return [...ref.latest].every(([m, f]) => states.get(m)?.ts === f.ts);
+      };
+      expect(await waitFor(caughtUp, 60_000, 250)).toBe(true);
       const states = await stores.readAll([...ref.latest.keys()], PARTITIONS);
-      for (const [mmsi, fix] of ref.latest) expect(states.get(mmsi)).toMatchObject({ ts: fix.ts, lat: fix.lat, lon: fix.lon });
+      const wrong = [...ref.latest].filter(([m, f]) => states.get(m)?.ts !== f.ts || states.get(m)?.lat !== f.lat);
+      expect(wrong.map(([m]) => m)).toEqual([]);
       expect((await t.jsm.streams.info(t.names.dlqStream)).state.messages).toBe(0);
       const errors = await registry.getSingleMetric('aisflow_fusion_store_errors_total')!.get();
-      expect(errors.values.find((v) => v.labels.store === 'postgres')!.value).toBeGreaterThan(0);
+      expect(errors.values.find((v) => v.labels.store === store)!.value).toBeGreaterThan(0);
     } finally {
       await worker.stop();
     }
