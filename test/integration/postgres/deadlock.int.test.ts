@@ -8,8 +8,20 @@ import { POSTGRES_DIRECT_URL, deadlockCount } from '../../harness/postgres.js';
 import { pgBouncerUrl } from '../../harness/pgbouncer.js';
 
 const WRITERS = 4;
-const BATCHES_PER_WRITER = 350;
+const BATCHES_PER_WRITER = 300;
 const VESSELS = 40; // few vessels, many writers: every batch overlaps others'
+const PER_BATCH = 20;
+
+/** Deterministic Fisher-Yates (a small LCG), so a failure replays the same orders. */
+function shuffled<T>(items: T[], seed: number): T[] {
+  let x = seed >>> 0 || 1;
+  for (let i = items.length - 1; i > 0; i--) {
+    x = (Math.imul(x, 1_664_525) + 1_013_904_223) >>> 0;
+    const j = x % (i + 1);
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
+}
 
 /**
  * Several writers, each with its own pool through PgBouncer, hammer overlapping vessels and the
@@ -41,11 +53,10 @@ describe('concurrent writers do not deadlock', () => {
       return (async () => {
         let inserted = 0;
         for (let b = 0; b < BATCHES_PER_WRITER; b++) {
-          // Each batch: 4 vessels, 3 shared with the next writer, in an order that differs per
-          // writer (the store must sort); the shared ones are the same reports heard by another
-          // receiver, so the writers also race to credit each other's rows.
-          const mmsis = [0, 1, 2, 3].map((i) => ((b * 7 + i * 11 + w * 11) % VESSELS) + 1_000);
-          if (w % 2 === 1) mmsis.reverse();
+          // Each batch: half of all vessels, in an order of this writer's own (the store must
+          // sort), with the reports of tick b, which the other writers send too (as other
+          // receivers): the writers race for the same vessel rows and the same history keys.
+          const mmsis = shuffled(Array.from({ length: PER_BATCH }, (_, i) => ((b * 3 + i) % VESSELS) + 1_000), w * 100_003 + b);
           const history: HistoryRow[] = mmsis.map((mmsi) => ({ key: `k${mmsi}-${b}`, mmsi, ts: base + b * 1_000, lat: 1, lon: 2, speed: null, course: null, heading: null, status: null, msgType: 1, sources: [`rx${w}`] }));
           const vessels: VesselUpsert[] = mmsis.map((mmsi) => ({ mmsi, lastSeen: base + b * 1_000, fix: { ts: base + b * 1_000, lat: 1, lon: 2, speed: null, course: null, heading: null }, static: null, sources: [`rx${w}`] }));
           inserted += (await store.writeBatch({ history, vessels })).historyInserted;
