@@ -58,6 +58,7 @@ export class IngestService {
   private readonly sources: Source[] = [];
   private readonly log: RateLimitedLog;
   private started = false;
+  private readonly unpausable = new Set<string>();
 
   constructor(private readonly d: IngestServiceDeps) {
     const s = d.settings;
@@ -94,6 +95,7 @@ export class IngestService {
     for (const cfg of this.d.sources) {
       if (!cfg.enabled) continue;
       const source = this.createSource(cfg);
+      if (cfg.kind === 'udp') this.unpausable.add(cfg.id);
       this.sources.push(source);
       this.d.metrics.sourcePaused.set({ source: cfg.id }, 0);
     }
@@ -126,7 +128,8 @@ export class IngestService {
     for (const source of this.sources) {
       if (paused) source.pause();
       else source.resume();
-      this.d.metrics.sourcePaused.set({ source: source.id }, paused ? 1 : 0);
+      // UDP cannot be paused (udp.ts): its gauge stays 0 rather than claim a pause that is not happening.
+      if (!this.unpausable.has(source.id)) this.d.metrics.sourcePaused.set({ source: source.id }, paused ? 1 : 0);
     }
   }
 
