@@ -53,7 +53,7 @@ function demoName(value: string): string {
 export function register(command: Command): void {
   command
     .option('--port <port>', 'port of the API', positiveInt, 8080)
-    .option('--duration <seconds>', 'stop by itself after this many seconds (default: run until Ctrl-C)', positiveInt)
+    .option('--duration <seconds>', 'stop by itself this many seconds after the pipeline is up (default: run until Ctrl-C)', positiveInt)
     .option('--rate <linesPerSecond>', 'replay pace of the capture', positiveInt, 500)
     .option('--name <name>', 'names the demo’s stream, Redis key prefix and database (run several side by side)', demoName, 'demo')
     .option('--partitions <n>', 'partitions (fewer than production: one fusion process on a laptop)', positiveInt, 16)
@@ -286,6 +286,21 @@ interface Summary {
   dlq: { messages: number } | null;
 }
 
+interface SampleVessel {
+  mmsi: number;
+  position: { lat: number; lon: number } | null;
+  static: { shipName: string | null } | null;
+}
+
+/**
+ * The vessel the sample curls show: a ship (MMSI 2xx-7xx: a ship station's MID, not a base
+ * station, aid to navigation or a test id like 000000000) with a position, preferably a name.
+ */
+export function pickSample(items: readonly SampleVessel[]): SampleVessel | null {
+  const ships = items.filter((v) => v.position !== null && v.mmsi >= 201_000_000 && v.mmsi <= 775_999_999);
+  return ships.find((v) => (v.static?.shipName ?? '') !== '') ?? ships[0] ?? items.find((v) => v.position !== null) ?? null;
+}
+
 export function formatProgress(p: { msgsPerSecond: number | null; vessels: number | null; lag: number | null; dlq: number | null; uptimeS: number }): string {
   const n = (v: number | null) => (v === null ? '?' : Math.round(v).toLocaleString('en-US'));
   const mm = String(Math.floor(p.uptimeS / 60)).padStart(2, '0');
@@ -319,8 +334,9 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   process.on('SIGTERM', sigterm);
 
   const cleanup = async (): Promise<void> => {
-    // Reverse order of start: ingest stops reading and drains first, the API goes last.
-    for (const child of [...children].reverse()) {
+    // Ingest stops reading and drains first, then fusion finishes what it pulled, the API goes last.
+    const order = ['ingest', 'fusion', 'api'];
+    for (const child of [...children].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name))) {
       const code = await child.stop(35_000);
       if (code !== 0 && code !== 'SIGTERM') out.line(`  ${child.name} exited with ${code} (log: ${child.logFile})`);
     }
@@ -417,11 +433,8 @@ export async function runDemo(o: DemoOptions): Promise<number> {
         join(runDir, 'ingest.log'),
       ),
     );
-    // Ingest creates the streams; fusion waits for them, so it starts second.
-    await waitFor('ingest', 60_000, async () => ((await fetch(`http://127.0.0.1:${ingestPort}/readyz`)).ok ? true : null), abortReason);
-    children.push(
-      spawnAisflow('fusion', ['fusion'], { ...common, ...stores, AISFLOW_HTTP_PORT: String(fusionPort), AISFLOW_MEMBER_ID: `${o.name}-fusion-1` }, join(runDir, 'fusion.log')),
-    );
+    // The API needs no stream to start (its summary says what it cannot read yet): it starts
+    // alongside ingest. Ingest creates the streams fusion consumes, so fusion starts after it.
     children.push(
       spawnAisflow(
         'api',
@@ -430,19 +443,22 @@ export async function runDemo(o: DemoOptions): Promise<number> {
         join(runDir, 'api.log'),
       ),
     );
+    await waitFor('ingest', 120_000, async () => ((await fetch(`http://127.0.0.1:${ingestPort}/readyz`)).ok ? true : null), abortReason);
+    children.push(
+      spawnAisflow('fusion', ['fusion'], { ...common, ...stores, AISFLOW_HTTP_PORT: String(fusionPort), AISFLOW_MEMBER_ID: `${o.name}-fusion-1` }, join(runDir, 'fusion.log')),
+    );
     const api = `http://127.0.0.1:${o.port}`;
-    await waitFor('fusion', 90_000, async () => ((await fetch(`http://127.0.0.1:${fusionPort}/readyz`)).ok ? true : null), abortReason);
-    await waitFor('api', 90_000, async () => ((await fetch(`${api}/healthz`)).ok ? true : null), abortReason);
+    await waitFor('fusion', 120_000, async () => ((await fetch(`http://127.0.0.1:${fusionPort}/readyz`)).ok ? true : null), abortReason);
+    await waitFor('api', 120_000, async () => ((await fetch(`${api}/healthz`)).ok ? true : null), abortReason);
 
     // 5. A vessel that is really there, for the sample curl.
     const sample = await waitFor(
       'first vessels in the API',
       120_000,
       async () => {
-        const res = await fetch(`${api}/v1/vessels?bbox=-180,-90,180,90&limit=1`);
-        const body = (await res.json()) as { items?: { mmsi: number; position: { lat: number; lon: number } | null }[] };
-        const v = body.items?.find((i) => i.position !== null);
-        return v ?? null;
+        const res = await fetch(`${api}/v1/vessels?bbox=-180,-90,180,90&limit=200`);
+        const body = (await res.json()) as { items?: SampleVessel[] };
+        return pickSample(body.items ?? []);
       },
       abortReason,
     );
@@ -462,7 +478,8 @@ export async function runDemo(o: DemoOptions): Promise<number> {
 
     // 6. Progress until Ctrl-C, SIGTERM, --duration, or a child dies.
     let previous: { at: number; messages: number } | null = null;
-    const endAt = o.duration !== undefined ? started + o.duration * 1000 : Infinity;
+    // --duration counts from here, once the pipeline is up: start-up time varies with the machine.
+    const endAt = o.duration !== undefined ? Date.now() + o.duration * 1000 : Infinity;
     while (Date.now() < endAt) {
       const why = abortReason();
       if (why) {
