@@ -95,6 +95,8 @@ export class PostgresHistoryStore implements HistoryStore {
        FROM aisflow_history_in ORDER BY key, ts_ms
        ON CONFLICT (key, ts) DO NOTHING`,
     );
+    // Every row new: nothing to credit (the common case; skips a join against the index).
+    if ((inserted.rowCount ?? 0) === rows.length) return rows.length;
     await client.query(
       `UPDATE ${this.s}.positions AS p
          SET sources = ARRAY(SELECT DISTINCT s FROM unnest(p.sources || l.sources) AS s ORDER BY s)
