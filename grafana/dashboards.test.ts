@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildDashboards } from './index.js';
 import { renderDashboardFiles } from './src/files.js';
+import { DEFAULT_POSTGRES_SCHEMA } from '../pipeline/src/store/index.js';
 import { POSTGRES_PLUGIN } from './src/panels.js';
 import { BUILTIN_VARIABLES, metricNames, panelQueries, panelsOf, referencedVariables, substitute, variableNames } from './src/queries.js';
 
@@ -148,7 +149,7 @@ describe('queries', () => {
     const map = queries.filter((q) => q.dashboard === 'aisflow-map.json');
     expect(map).toHaveLength(1);
     expect(map[0]!.datasource).toBe(POSTGRES_PLUGIN);
-    expect(map[0]!.query).toMatch(/FROM vessels/);
+    expect(map[0]!.query).toContain(`FROM ${DEFAULT_POSTGRES_SCHEMA}.vessels`);
     expect(map[0]!.query).toMatch(/deleted_at IS NULL/);
     const panel = panelsOf(dashboards['aisflow-map.json']!)[0] as { type: string; options: { layers: { location: { latitude: string; longitude: string } }[] } };
     expect(panel.type).toBe('geomap');

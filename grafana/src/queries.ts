@@ -91,3 +91,8 @@ export function metricNames(promql: string): string[] {
   for (const m of stripped.matchAll(/(?<!\b(?:by|without|on|ignoring|group_left|group_right)\s*)\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\)/g)) names.add(m[1]!);
   return [...names].filter((n) => !/^(vector|time|scalar)$/.test(n));
 }
+
+/** Grafana's SQL macro `$__timeFilter(col)` for a relative range, as the PostgreSQL plugin expands it. */
+export function substituteSql(sql: string, range: { interval: string }): string {
+  return sql.replace(/\$__timeFilter\(([^)]+)\)/g, (_m, col: string) => `${col} BETWEEN now() - interval '${range.interval}' AND now()`);
+}

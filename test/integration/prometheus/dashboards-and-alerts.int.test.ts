@@ -10,8 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { ALERTS } from '../../../alerts/index.js';
 import { buildDashboards } from '../../../grafana/index.js';
-import { metricNames, panelQueries, substitute } from '../../../grafana/src/queries.js';
+import { POSTGRES_PLUGIN } from '../../../grafana/src/panels.js';
+import { metricNames, panelQueries, substitute, substituteSql } from '../../../grafana/src/queries.js';
 import { baseEnv, freePort, spawnAisflow, tail, type ManagedChild } from '../../../pipeline/src/bin/demo.js';
+import { DEFAULT_POSTGRES_SCHEMA } from '../../../pipeline/src/store/index.js';
+import { migrate } from '../../../pipeline/src/store/postgres/migrate.js';
 import { FakeKubeApiServer } from '../../harness/fake-kube-apiserver.js';
 import { usePgBouncer, useScriptService } from '../../harness/pgbouncer.js';
 import { repoRoot } from '../../harness/pipeline.js';
@@ -70,9 +73,8 @@ async function startPipelineProcesses(): Promise<Record<'ingest' | 'fusion' | 'a
     redis.disconnect();
   });
 
-  const migrate = spawnAisflow('migrate', ['migrate'], { ...baseEnv(process.env), AISFLOW_POSTGRES_URL: `postgres://postgres@127.0.0.1:5432/${database}` }, join(logDir, 'migrate.log'));
-  const code = await migrate.exited;
-  if (code !== 0) throw new Error(`aisflow migrate exited ${code}:\n${tail(migrate.logFile)}`);
+  // The store's migrations (what `aisflow migrate` applies), straight to Postgres.
+  await migrate({ url: `postgres://postgres@127.0.0.1:5432/${database}`, schema: DEFAULT_POSTGRES_SCHEMA });
 
   const ports = { ingest: await freePort(), fusion: await freePort(), api: await freePort(), operator: await freePort() };
   const common = {
@@ -117,7 +119,7 @@ async function startPipelineProcesses(): Promise<Record<'ingest' | 'fusion' | 'a
       await nc.close();
     }
   });
-  children.push(spawnAisflow('fusion', ['fusion'], { ...common, ...stores, AISFLOW_HTTP_PORT: String(ports.fusion), AISFLOW_MEMBER_ID: `prom-${id}` }, join(logDir, 'fusion.log')));
+  children.push(spawnAisflow('fusion', ['fusion'], { ...common, ...stores, AISFLOW_HTTP_PORT: String(ports.fusion), AISFLOW_MEMBER_ID: `prom-${id}`, AISFLOW_FUSION_SOURCES_INTERVAL_MS: '1000' }, join(logDir, 'fusion.log')));
   children.push(
     spawnAisflow('api', ['api'], { ...common, ...stores, AISFLOW_HTTP_PORT: String(ports.api), AISFLOW_HTTP_HOST: '127.0.0.1', AISFLOW_ADMIN_TOKEN: randomBytes(12).toString('hex') }, join(logDir, 'api.log')),
   );
@@ -264,9 +266,15 @@ describe('dashboard variables', () => {
 const promQueries = panelQueries(buildDashboards()).filter((q) => q.datasource === 'prometheus');
 
 describe('panel queries', () => {
-  it.each(promQueries.map((q) => [`${q.dashboard} / ${q.panel} / ${q.refId}`, q] as const))('%s returns data', async (_name, q) => {
+  it.each(promQueries.map((q) => [`${q.dashboard} / ${q.panel} / ${q.refId}`, q] as const))('%s returns data', { timeout: 60_000 }, async (_name, q) => {
     const expr = substitute(q.query, VALUES, DURATIONS);
-    const r = await prom.query(expr);
+    // Some gauges are refreshed on an interval (pending messages, trust scores): give a series
+    // a bounded while to appear; a PromQL error fails at once.
+    let r = await prom.query(expr);
+    for (let i = 0; i < 30 && r.status === 'success' && r.data!.result.length === 0; i++) {
+      await new Promise((done) => setTimeout(done, 1000));
+      r = await prom.query(expr);
+    }
     expect(r.error, expr).toBeUndefined();
     expect(r.status).toBe('success');
     expect(r.data!.result.length, `no series for ${expr}`).toBeGreaterThan(0);
@@ -297,5 +305,28 @@ describe('alert expressions', () => {
     });
     expect(rules.map((r) => r.name).sort()).toEqual(ALERTS.map((a) => a.alert).sort());
     for (const r of rules) expect(r.health, `${r.name}: ${r.lastError ?? ''}`).toBe('ok');
+  });
+});
+
+describe('map panel', () => {
+  it('the Geomap SQL returns live vessels with coordinates from the pipeline database', async () => {
+    const sql = panelQueries(buildDashboards()).filter((q) => q.datasource === POSTGRES_PLUGIN);
+    expect(sql).toHaveLength(1);
+    // through PgBouncer, as a Grafana datasource in the cluster would reach it
+    const client = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:6433/${database}` });
+    await client.connect();
+    try {
+      const rows = await pollUntil('vessels with a fix in Postgres', 60_000, async () => {
+        const r = await client.query<{ mmsi: number; lat: number; lon: number }>(substituteSql(sql[0]!.query, { interval: '1 hour' }));
+        return r.rows.length > 0 ? r.rows : null;
+      });
+      for (const row of rows) {
+        expect(Number.isInteger(row.mmsi)).toBe(true);
+        expect(Math.abs(row.lat)).toBeLessThanOrEqual(90);
+        expect(Math.abs(row.lon)).toBeLessThanOrEqual(180);
+      }
+    } finally {
+      await client.end();
+    }
   });
 });
