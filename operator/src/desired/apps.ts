@@ -130,7 +130,13 @@ export function desiredFusion(p: Pipeline): DesiredObject[] {
       args: ['fusion'],
       replicas: isAutoscaled(p) ? undefined : p.spec.fusion.replicas,
       port: PORTS.fusionOps,
-      env: [...redisEnv(p), ...postgresEnv(p, 'pgbouncer'), { name: 'AISFLOW_MEMBER_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+      env: [
+        ...redisEnv(p),
+        ...postgresEnv(p, 'pgbouncer'),
+        // fusion runs the history partition upkeep, so it applies the retention.
+        envValue('AISFLOW_HISTORY_RETENTION_DAYS', p.spec.postgres.retentionDays),
+        { name: 'AISFLOW_MEMBER_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      ],
       user: p.spec.fusion.resources,
       defaults: { cpu: '500m', memory: '512Mi', memoryLimit: '1Gi' },
     }),

@@ -147,11 +147,12 @@ export const IngestSource = Type.Object(
     id: Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', description: 'Source id; label value of the ingest metrics and part of DLQ subjects.' }),
     kind: StringEnum(['tcp', 'udp', 'file', 'websocket'] as const, { description: 'How ingest reads the source.' }),
     address: Type.String({ minLength: 1, maxLength: 1024, description: 'host:port for tcp/udp, ws(s):// URL for websocket, path for file.' }),
-    credentialsSecretRef: Type.Optional(SecretKeyRef),
+    credentialsSecretRef: Type.Optional({ ...SecretKeyRef, description: 'websocket: the Secret key holding the API key ingest sends.' }),
     priority: Type.Integer({ minimum: 0, maximum: 100, default: 50, description: 'Initial trust of the source in fusion (higher wins ties).' }),
   },
   {
-    ...rules({ rule: "self.kind != 'file' || !has(self.credentialsSecretRef)", message: 'file sources take no credentials', fieldPath: '.credentialsSecretRef' }),
+    // ingest sends an API key on websocket connections only (header, query or first message).
+    ...rules({ rule: "self.kind == 'websocket' || !has(self.credentialsSecretRef)", message: 'only websocket sources take credentials', fieldPath: '.credentialsSecretRef' }),
   },
 );
 

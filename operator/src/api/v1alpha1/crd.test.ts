@@ -77,7 +77,8 @@ describe('CEL rules', () => {
     ['standalone redis with cluster settings', { redis: { mode: 'standalone', cluster: { shards: 3 } } }, ['.redis: redis.cluster only applies when redis.mode is cluster']],
     ['external nats with storage', { nats: { mode: 'external', external: { urlSecretRef: { name: 'n', key: 'url' } }, storage: { size: '1Gi' } } }, ['.nats: nats.storage only applies to managed NATS']],
     ['duplicate source ids', { ingest: { sources: [{ id: 'a', kind: 'tcp', address: 'x:1' }, { id: 'a', kind: 'udp', address: 'y:2' }] } }, ['.ingest.sources: source ids must be unique']],
-    ['file source with credentials', { ingest: { sources: [{ id: 'f', kind: 'file', address: '/x', credentialsSecretRef: { name: 's', key: 'k' } }] } }, ['.ingest.sources[0]: file sources take no credentials']],
+    ['tcp source with credentials', { ingest: { sources: [{ id: 'f', kind: 'tcp', address: 'h:1', credentialsSecretRef: { name: 's', key: 'k' } }] } }, ['.ingest.sources[0]: only websocket sources take credentials']],
+    ['websocket source with credentials', { ingest: { sources: [{ id: 'w', kind: 'websocket', address: 'wss://x', credentialsSecretRef: { name: 's', key: 'k' } }] } }, []],
   ];
   it.each(cases)('%s', (_name, patch, expected) => {
     expect(violations({ ...base, ...patch })).toEqual(expected);
