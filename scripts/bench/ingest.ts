@@ -113,9 +113,12 @@ try {
     });
     await service.start();
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     await service.allFinished();
     const left = await service.stop(60_000);
     const s = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuS = (cpu.user + cpu.system) / 1e6;
     const value = async (name: string) => ((await registry.getSingleMetric(name)!.get()).values as Array<{ value: number }>).reduce((a, v) => a + v.value, 0);
     const recs = await value('aisflow_ingest_records_published_total');
     const batches = await value('aisflow_ingest_batches_published_total');
@@ -128,6 +131,8 @@ try {
     );
     const info = await jsm.streams.info(n.stream);
     console.log(`          stream holds ${fmt(info.state.messages)} messages, ${fmt(info.state.bytes / 1024 / 1024)} MiB`);
+    // Below ~100% this process was waiting (on JetStream acks or for CPU taken by others), not working.
+    console.log(`          ingest process CPU ${cpuS.toFixed(2)} s over ${s.toFixed(2)} s wall (${((cpuS / s) * 100).toFixed(0)}% of one core) → ${fmt(recs / cpuS)} records per CPU-second`);
   }
 
   // 3. CPU-only figures (no NATS): what one core can do before publishing.
