@@ -25,6 +25,7 @@ async function startNode(port: number, fresh = true): Promise<void> {
   );
   procs.set(port, child);
   const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: (n) => (n > 50 ? null : 100), maxRetriesPerRequest: 50 });
+  r.on('error', () => undefined); // refused while the server starts
   try {
     for (let i = 0; i < 50; i++) {
       try {
@@ -51,6 +52,7 @@ async function stopNode(port: number): Promise<void> {
 
 async function clusterInfo(port: number): Promise<Record<string, string>> {
   const r = new Redis({ port, host: '127.0.0.1' });
+  r.on('error', () => undefined);
   try {
     const text = (await r.call('CLUSTER', 'INFO')) as string;
     return Object.fromEntries(text.split('\r\n').filter(Boolean).map((l) => l.split(':') as [string, string]));
@@ -64,6 +66,7 @@ async function roles(ports: number[]): Promise<{ primaries: number; replicas: nu
   let replicas = 0;
   for (const port of ports) {
     const r = new Redis({ port, host: '127.0.0.1' });
+  r.on('error', () => undefined);
     const role = ((await r.call('ROLE')) as [string])[0];
     r.disconnect();
     if (role === 'master') primaries++;
@@ -103,6 +106,7 @@ describe('redis-cluster ensure (real 8 loopback redis-server processes)', () => 
     let victim = 0;
     for (const port of PORTS.slice(0, 6)) {
       const r = new Redis({ port, host: '127.0.0.1' });
+  r.on('error', () => undefined);
       const role = ((await r.call('ROLE')) as [string])[0];
       r.disconnect();
       if (role === 'master') {
