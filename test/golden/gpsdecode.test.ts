@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createDecoder } from '../../pipeline/src/ais/decoder.js';
 import type { AisMessage } from '../../pipeline/src/ais/types.js';
 import { ManualClock } from '../../pipeline/src/shared/clock.js';
-import { ALLOWED, compareField, learnStatusText, printedDecimals, type AllowedKey } from './gpsd-compare.js';
+import { ALLOWED, compareField, learnStatusText, printedDecimals, type AllowedKey, type Verdict } from './gpsd-compare.js';
 
 /**
  * Differential test: every bundled capture decoded by aisflow and by gpsd's `gpsdecode -j -s`
@@ -85,20 +85,19 @@ describe('aisflow vs gpsdecode -j', () => {
       // Both decoders emit in input order; the nearest unused candidate with no unexplained
       // difference is the counterpart (a vessel may send the same type twice in a row).
       let best = -1;
-      let bestDiffs: string[] | null = null;
+      let bestVerdicts: Array<[string, Verdict]> = [];
+      let bestDiffs = Infinity;
       for (let j = Math.max(0, last - WINDOW); j < Math.min(ours.length, last + WINDOW); j++) {
         const o = ours[j]!;
         if (used[j] || o.type !== g.type || o.mmsi !== g.mmsi || o.repeat !== g.repeat) continue;
-        const diffs: string[] = [];
-        for (const key of Object.keys(g)) {
-          const v = compareField(key, g, o, decimals);
-          if (!v.equal) diffs.push(`${key}: ${v.why}`);
-        }
-        if (bestDiffs === null || diffs.length < bestDiffs.length) {
+        const verdicts = Object.keys(g).map((key): [string, Verdict] => [key, compareField(key, g, o, decimals)]);
+        const diffs = verdicts.filter(([, v]) => !v.equal).length;
+        if (diffs < bestDiffs) {
           best = j;
+          bestVerdicts = verdicts;
           bestDiffs = diffs;
         }
-        if (diffs.length === 0) break;
+        if (diffs === 0) break;
       }
       if (best < 0) {
         totals.gpsdOnly++;
@@ -107,10 +106,8 @@ describe('aisflow vs gpsdecode -j', () => {
       }
       used[best] = 1;
       last = best;
-      const o = ours[best]!;
       totals.messages++;
-      for (const key of Object.keys(g)) {
-        const v = compareField(key, g, o, decimals);
+      for (const [key, v] of bestVerdicts) {
         if (key === 'class' || key === 'device' || key === 'scaled') continue;
         totals.fields++;
         if (v.allowed) count(v.allowed);

@@ -95,7 +95,7 @@ export function createDecoder(options: DecoderOptions): AisStreamDecoder {
       const tag = parsed.tag;
       return reject(parsed.reason, parsed.detail, raw, tag?.source ?? (readerSource || null), tag?.time ?? context?.receivedAt ?? clock.now());
     }
-    const sentence: Sentence = parsed.sentence;
+    const sentence: Sentence = parsed;
     const tag = sentence.tag;
     const source = tag?.source ?? sentence.receiver ?? readerSource;
     const lineTime = tag?.time ?? sentence.trailerTime;

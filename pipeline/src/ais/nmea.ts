@@ -19,6 +19,7 @@ export interface TagBlock {
 }
 
 export interface Sentence {
+  kind: 'sentence';
   talker: string;
   formatter: 'VDM' | 'VDO';
   /** fragment count and number (1-based) */
@@ -36,8 +37,9 @@ export interface Sentence {
   trailerTime: number | null;
 }
 
+/** A sentence, or why the line is not one (one object per line: the hot path allocates little). */
 export type ParseResult =
-  | { kind: 'sentence'; sentence: Sentence }
+  | Sentence
   | { kind: 'skip'; reason: SkipReason }
   | { kind: 'reject'; reason: RejectReason; detail: string; tag: TagBlock | null };
 
@@ -284,18 +286,16 @@ export function parseLine(line: string): ParseResult {
 
   return {
     kind: 'sentence',
-    sentence: {
-      talker: talkerOf(t0, t1, line, start),
-      formatter: f2 === 77 ? 'VDM' : 'VDO',
-      count,
-      num,
-      seqId: c4 === c3 + 1 ? '' : line.slice(c3 + 1, c4),
-      channel: c5 === c4 + 2 ? channelOf(line.charCodeAt(c4 + 1)) : c5 === c4 + 1 ? '' : line.slice(c4 + 1, c5),
-      payload: line.slice(c5 + 1, c6),
-      fill: fillCode,
-      tag,
-      receiver,
-      trailerTime,
-    },
+    talker: talkerOf(t0, t1, line, start),
+    formatter: f2 === 77 ? 'VDM' : 'VDO',
+    count,
+    num,
+    seqId: c4 === c3 + 1 ? '' : line.slice(c3 + 1, c4),
+    channel: c5 === c4 + 2 ? channelOf(line.charCodeAt(c4 + 1)) : c5 === c4 + 1 ? '' : line.slice(c4 + 1, c5),
+    payload: line.slice(c5 + 1, c6),
+    fill: fillCode,
+    tag,
+    receiver,
+    trailerTime,
   };
 }
