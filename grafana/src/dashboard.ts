@@ -92,6 +92,17 @@ export function buildDashboard(spec: DashboardSpec): dashboard.Dashboard {
         .includeVars(true)
         .keepTime(true),
     ]);
+  // Grafana's own annotations (alert state changes, manual notes), as every new dashboard has.
+  b.annotation(
+    new dashboard.AnnotationQueryBuilder()
+      .name('Annotations & Alerts')
+      .datasource({ type: 'grafana', uid: '-- Grafana --' })
+      .enable(true)
+      .hide(true)
+      .iconColor('rgba(0, 211, 255, 1)')
+      .type('dashboard')
+      .builtIn(1),
+  );
   b.variables([...selectorVariables(spec.variables), ...(spec.extraVariables ?? [])].map((v) => ({ build: () => v })));
 
   // Panels are laid out left to right and wrap at 24 columns; a row header starts each group.
