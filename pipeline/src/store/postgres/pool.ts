@@ -27,5 +27,8 @@ export function createPgPool(options: PostgresPoolOptions): pg.Pool {
   // An idle client losing its connection (server restart) must not crash the process; the next
   // checkout gets a fresh connection or a classified error.
   pool.on('error', () => {});
+  // The pool covers idle clients only: a checked-out client whose server goes away emits 'error'
+  // too, which would end the process unhandled. The query in progress fails and is classified.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }

@@ -1,4 +1,4 @@
-import { Cluster, Redis } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 
 export type RedisClient = Redis | Cluster;
 
@@ -29,24 +29,29 @@ export function createRedisClient(options: RedisConnectionOptions): RedisClient 
     retryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 5), 2_000),
     ...(options.password ? { password: options.password } : {}),
   };
-  if (options.mode === 'cluster') {
-    const nodes = options.clusterNodes.map((hp) => {
-      const i = hp.lastIndexOf(':');
-      return { host: hp.slice(0, i), port: Number(hp.slice(i + 1)) };
-    });
-    return new Cluster(nodes, {
-      enableAutoPipelining: true,
-      // ioredis groups auto-pipelined commands by the slot of their first argument; for the CAS
-      // script that is the key count, not a key, so it would mix nodes in one pipeline. The
-      // script is sent on its own (ioredis still routes it by its real keys); every other command
-      // (HGET, GEOSEARCH, ZCARD...) starts with its key and is pipelined per node.
-      autoPipeliningIgnoredCommands: ['aisflowCas'],
-      redisOptions: common,
-      clusterRetryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 5), 2_000),
-      slotsRefreshTimeout: 2_000,
-    });
-  }
-  return new Redis(options.url, common);
+  const client = options.mode === 'cluster' ? createCluster(options, common) : new Redis(options.url, common);
+  // Connection errors surface as failed (classified) commands; without a listener ioredis would
+  // also print every reconnect attempt. Callers may add their own listener to log them.
+  client.on('error', () => {});
+  return client;
+}
+
+function createCluster(options: RedisConnectionOptions, common: RedisOptions): Cluster {
+  const nodes = options.clusterNodes.map((hp) => {
+    const i = hp.lastIndexOf(':');
+    return { host: hp.slice(0, i), port: Number(hp.slice(i + 1)) };
+  });
+  return new Cluster(nodes, {
+    enableAutoPipelining: true,
+    // ioredis groups auto-pipelined commands by the slot of their first argument; for the CAS
+    // script that is the key count, not a key, so it would mix nodes in one pipeline. The
+    // script is sent on its own (ioredis still routes it by its real keys); every other command
+    // (HGET, GEOSEARCH, ZCARD...) starts with its key and is pipelined per node.
+    autoPipeliningIgnoredCommands: ['aisflowCas'],
+    redisOptions: common,
+    clusterRetryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 5), 2_000),
+    slotsRefreshTimeout: 2_000,
+  });
 }
 
 /** True for a Cluster client (its `nodes()` lists the masters to fan out over). */
