@@ -125,9 +125,13 @@ try {
     const dlq = await value('aisflow_ingest_dlq_writes_total');
     const hist = (await registry.getSingleMetric('aisflow_ingest_publish_duration_seconds')!.get()).values;
     const sum = hist.find((v) => (v as { metricName?: string }).metricName?.endsWith('_sum'))?.value ?? 0;
+    // p99 of the ack latency, as the upper bound of the histogram bucket that holds it.
+    const buckets = hist.filter((v) => (v as { metricName?: string }).metricName?.endsWith('_bucket'));
+    const total = buckets.at(-1)?.value ?? 0;
+    const p99 = buckets.find((b) => b.value >= total * 0.99)?.labels.le;
     console.log(
       `ingest    file → JetStream (batches ≤1000 records/256 KiB, linger ${lingerMs} ms, ${inflight} in flight): ${fmt(recs / s)} records/s, ${fmt(batches / s)} batches/s` +
-        `  (${fmt(recs)} records in ${fmt(batches)} batches, avg ${(recs / batches).toFixed(0)}/batch, ${fmt(dlq)} dead letters, ${s.toFixed(2)} s, avg ack ${((sum / batches) * 1000).toFixed(1)} ms${left ? `, ${left} NOT ACKED` : ''})`,
+        `  (${fmt(recs)} records in ${fmt(batches)} batches, avg ${(recs / batches).toFixed(0)}/batch, ${fmt(dlq)} dead letters, ${s.toFixed(2)} s, avg ack ${((sum / batches) * 1000).toFixed(1)} ms, p99 ack ≤ ${p99} s${left ? `, ${left} NOT ACKED` : ''})`,
     );
     const info = await jsm.streams.info(n.stream);
     console.log(`          stream holds ${fmt(info.state.messages)} messages, ${fmt(info.state.bytes / 1024 / 1024)} MiB`);
