@@ -23,7 +23,9 @@ async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    const status = typeof code === 'number' ? code : 0;
+    // client-node throws a plain Error when discovery lists the group but not the kind: the
+    // kind is not installed, which is a 404 as far as we are concerned.
+    const status = typeof code === 'number' ? code : /Unrecognized API version and kind/.test(String((err as Error).message)) ? 404 : 0;
     throw new KubeApiError(status, `${what}: ${status || (err as Error).message}`, { cause: err });
   }
 }
@@ -89,7 +91,7 @@ export class Kube {
       return plain<KubeObject[]>(res.items).map((o) => ({ ...o, apiVersion, kind }));
     } catch (err) {
       // A CRD-backed kind (KEDA, Prometheus Operator) that is not installed: nothing to list.
-      if (err instanceof KubeApiError && (err.statusCode === 404 || /Unrecognized API version and kind/.test(String((err.cause as Error)?.message)))) return [];
+      if (err instanceof KubeApiError && err.statusCode === 404) return [];
       throw err;
     }
   }

@@ -269,6 +269,27 @@ describe('reconcile against the fake API server', () => {
   });
 });
 
+describe('optional CRDs not installed (no KEDA, no Prometheus Operator)', () => {
+  it('applies everything else and reports Degraded with the missing APIs named', async () => {
+    const bare = new FakeKubeApiServer({ missingGroups: ['keda.sh', 'monitoring.coreos.com'] });
+    const k = Kube.forServer(await bare.start());
+    try {
+      const prod = parseYaml(readFileSync('crds/examples/production.yaml', 'utf8')) as AisPipeline;
+      bare.put({ ...prod, metadata: { name: 'prod', namespace: NS } });
+      const outcome = await new Reconciler({ kube: k, context: TEST_CONTEXT, clock, logger, generateSecret: () => 'g' }).reconcile(NS, 'prod');
+      expect(outcome).toEqual({ kind: 'requeueAfter', ms: 15_000 });
+      expect(bare.get('Deployment', NS, 'prod-fusion')).toBeDefined();
+      const status = bare.get('AisPipeline', NS, 'prod')!.status as AisPipeline['status'];
+      expect(status?.phase).toBe('Degraded');
+      const degraded = status?.conditions?.find((c) => c.type === 'Degraded');
+      expect(degraded?.message).toContain('ScaledObject prod-fusion: the keda.sh/v1alpha1 API is not installed in this cluster');
+      expect(degraded?.message).toContain('ServiceMonitor prod-pipeline: the monitoring.coreos.com/v1 API is not installed');
+    } finally {
+      await bare.stop();
+    }
+  });
+});
+
 describe('deletionPolicy Delete: finalizer and JetStream streams (real NATS on 127.0.0.1:4222)', () => {
   const natsUrl = 'nats://127.0.0.1:4222';
   const streamName = `AIS_${NS}_GONE`.toUpperCase();
