@@ -119,6 +119,10 @@ export function defineLiveStateSuite(label: string, makeClient: () => RedisClien
       const narrow = await queries.vesselsInBox({ minLon: 9.995, minLat: 54.995, maxLon: 10.005, maxLat: 55.045 }, 100, null);
       expect(narrow.items.map((v) => v.mmsi).sort((a, b) => a - b)).toEqual(grid.slice(0, 5).map((g) => g.mmsi));
 
+      // The whole world in one box (wider than Redis's Web Mercator world) finds far-apart vessels too.
+      const world = await queries.vesselsInBox({ minLon: -180, minLat: -85, maxLon: 180, maxLat: 85 }, 10_000, null);
+      expect(world.items.map((v) => v.mmsi)).toEqual(expect.arrayContaining([230_999_001, 230_999_002, grid[0]!.mmsi]));
+
       const near = await queries.vesselsNear({ lon: 10, lat: 55 }, 1_000, 100, null);
       // within 1 km of the corner: the corner and its east neighbour (0.01 deg of longitude at
       // 55N is 0.64 km; 0.01 deg of latitude is 1.11 km, outside)
