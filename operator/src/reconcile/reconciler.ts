@@ -129,6 +129,15 @@ export class Reconciler {
     }
     if (this.deps.redisSlots && p.spec.redis.mode === 'cluster' && this.statefulSetReady(observed, `${p.cr.metadata.name}-redis`)) {
       observed.redisSlots = await this.deps.redisSlots.check(redisNodes(p), credentials.redisPassword);
+      // Repair: a finished redis-cluster Job is removed so the next pass runs it again (Job
+      // templates are immutable; the state machine picks up from live state). A running one is
+      // left to finish.
+      const job = [...observed.objects.values()].find((o) => o.kind === 'Job' && o.metadata.name?.startsWith(`${name}-redis-cluster-`));
+      const js = job?.status as { succeeded?: number; failed?: number; active?: number } | undefined;
+      if (!observed.redisSlots.ok && job && !js?.active && ((js?.succeeded ?? 0) > 0 || (js?.failed ?? 0) > 0)) {
+        await kube.delete(job);
+        observed.redisSlots = { ok: false, message: `${observed.redisSlots.message}; re-running ${job.metadata.name}` };
+      }
     }
 
     const status = computeStatus({ pipeline: p, previous: current.status, now: this.now(), paused: false, observed });

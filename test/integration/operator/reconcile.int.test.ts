@@ -269,6 +269,30 @@ describe('reconcile against the fake API server', () => {
   });
 });
 
+describe('Redis Cluster slot coverage (periodic external check)', () => {
+  it('uncovered slots: RedisReady=False, Degraded, and the finished cluster Job is re-run', async () => {
+    server.put(cr('slots', {}));
+    let covered = true;
+    const r = reconciler({ redisSlots: { check: async () => (covered ? { ok: true, message: 'all 16384 slots served' } : { ok: false, message: '5461 of 16384 slots are not served' }) } });
+    await pass(r, 'slots');
+    server.patch('StatefulSet', NS, 'slots-redis', { status: { readyReplicas: 6 } });
+    const job = server.list('Job', NS).find((j) => j.metadata.name.startsWith('slots-redis-cluster-'))!;
+    server.patch('Job', NS, job.metadata.name, { status: { succeeded: 1 } });
+    await pass(r, 'slots');
+    const ok = (server.get('AisPipeline', NS, 'slots')!.status as AisPipeline['status'])?.conditions?.find((c) => c.type === 'RedisReady');
+    expect(ok?.status).toBe('True');
+
+    covered = false;
+    const broken = await pass(r, 'slots');
+    expect(broken.calls).toContain(`DELETE /apis/batch/v1/namespaces/${NS}/jobs/${job.metadata.name}`);
+    const status = server.get('AisPipeline', NS, 'slots')!.status as AisPipeline['status'];
+    expect(status?.conditions?.find((c) => c.type === 'RedisReady')).toMatchObject({ status: 'False', reason: 'SlotsUncovered' });
+    expect(status?.phase).toBe('Degraded');
+    const rerun = await pass(r, 'slots');
+    expect(rerun.calls).toContain(`PATCH /apis/batch/v1/namespaces/${NS}/jobs/${job.metadata.name}`);
+  });
+});
+
 describe('optional CRDs not installed (no KEDA, no Prometheus Operator)', () => {
   it('applies everything else and reports Degraded with the missing APIs named', async () => {
     const bare = new FakeKubeApiServer({ missingGroups: ['keda.sh', 'monitoring.coreos.com'] });
