@@ -37,7 +37,7 @@ export const ALLOWED = {
   enumWords: 'gpsd prints 8/1/31 pressure and water-level trends, ice and precipitation as words (or "N/A"); aisflow gives the codes with null for "not available"',
   inlandUnits: 'gpsd prints 8/200/10 length and beam in decimetres and draught in centimetres; aisflow converts to metres, like every other dimension',
   eriShipType: 'gpsd names the 8/200/10 ERI ship type "shiptype"; aisflow calls it eriShipType so it is never mistaken for the ITU ship type of types 5/19/24',
-  unknownApplication: 'gpsd decodes some type 6/8 application payloads aisflow keeps as hex only (DAC 1 FID 12/14/18/30/32, DAC 235 FID 10, ...)',
+  unknownApplication: 'gpsd decodes some type 6/8 application payloads aisflow keeps as hex only (DAC 1 FID 11/12/14/18/30/32, ...)',
   merged24: 'gpsd -s also prints a merged type 24 record once it has seen both parts; aisflow emits each part as received',
 } as const;
 

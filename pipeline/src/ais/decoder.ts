@@ -144,7 +144,9 @@ export function createDecoder(options: DecoderOptions): AisStreamDecoder {
     },
     expire() {
       assembler.expire();
-      return assembler.drain() as DecodeOutcome[];
+      const out = assembler.drain();
+      // a fresh array: callers own what they get back
+      return out.length === 0 ? [] : (out as DecodeOutcome[]);
     },
     flush() {
       assembler.flush('input ended');

@@ -21,6 +21,11 @@ const cases: Array<[name: string, lines: string[], expected: Record<string, unkn
     { type: 5, mmsi: 351759000, aisVersion: 0, imo: 9134270, callsign: '3FOF8', shipName: 'EVER DIADEM', shipType: 70, toBow: 225, toStern: 70, toPort: 1, toStarboard: 31, epfd: 1, eta: { month: 5, day: 15, hour: 14, minute: 0 }, draught: 12.2, destination: 'NEW YORK', dte: 0 },
   ],
   ['type 6 (unknown application: hex only)', ['!AIVDM,1,1,,B,6B?n;be:cbapalgc;i6?Ow4,2*4A'], { type: 6, repeat: 1, mmsi: 150834090, seqno: 3, destMmsi: 313240222, retransmit: false, dac: 669, fid: 11, data: 'eb2f118f7ff1', dataBits: 48 }],
+  [
+    'type 6 DAC 235 FID 10 aid-to-navigation monitoring',
+    ['!AIVDM,1,1,4,B,6>jR0600V:C0>da4P106P00,2*02'],
+    { type: 6, mmsi: 992509976, destMmsi: 2500912, dac: 235, fid: 10, anaInt: 13.7, anaExt1: 0.05, anaExt2: 0.05, racon: 2, light: 2, alarm: false, statExt: 0, offPos: false },
+  ],
   ['type 7', ['!AIVDM,1,1,,A,702R5`hwCjq8,0*6B'], { type: 7, mmsi: 2655651, mmsi1: 265538450, mmsiseq1: 0, mmsi2: null, mmsi4: null }],
   [
     'type 8 DAC 1 FID 31 meteo/hydro (all sensors n/a)',

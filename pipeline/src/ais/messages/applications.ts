@@ -86,4 +86,28 @@ export const inlandStatic: ApplicationSpec = {
   },
 };
 
-export const applications: readonly ApplicationSpec[] = [meteoHydro, inlandStatic];
+/**
+ * DAC 235 (UK) and 250 (Ireland) FID 10: aid-to-navigation monitoring data, sent addressed
+ * (type 6) by lighthouse and buoy AIS stations (48 bits after the type-6 header).
+ */
+const atonMonitoring = (dac: number): ApplicationSpec => ({
+  dac,
+  fid: 10,
+  types: [6],
+  layout: {
+    name: `aid-to-navigation monitoring (DAC ${dac}, FID 10)`,
+    fields: [
+      u('anaInt', 10, { div: 20 }), // volts, 0.05 V steps: internal supply
+      u('anaExt1', 10, { div: 20 }), // volts: external analogue 1
+      u('anaExt2', 10, { div: 20 }), // volts: external analogue 2
+      u('racon', 2), // 0 none, 1 not monitored, 2 operational, 3 error
+      u('light', 2), // 0 none, 1 on, 2 off, 3 error
+      bool('alarm'),
+      u('statExt', 8), // external digital inputs, one bit each
+      bool('offPos'),
+      spare(4),
+    ],
+  },
+});
+
+export const applications: readonly ApplicationSpec[] = [meteoHydro, inlandStatic, atonMonitoring(235), atonMonitoring(250)];
