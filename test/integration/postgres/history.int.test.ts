@@ -154,6 +154,8 @@ describe('Postgres history through PgBouncer (transaction pooling)', () => {
     expect((err as Error).message).toMatch(/SQLSTATE 22003/);
     const nan = await store.writeBatch({ history: [row('e2', 191, T0, ['rx1'], { lat: Number.NaN })], vessels: [] }).catch((e: unknown) => e);
     expect(nan).toBeInstanceOf(UnrecoverableStoreError);
+    const far = await store.writeBatch({ history: [row('e3', 191, 9e15, ['rx1'])], vessels: [] }).catch((e: unknown) => e);
+    expect(far).toBeInstanceOf(UnrecoverableStoreError);
     expect(await count(`SELECT count(*) AS n FROM "${schema}".positions WHERE mmsi = 191`)).toBe(0);
   });
 

@@ -8,6 +8,7 @@ import { classifyPgError } from './errors.js';
 import { quoteIdent } from './sql.js';
 
 const DAY_MS = 86_400_000;
+const MAX_TS = Date.UTC(2100, 0, 1);
 /** A vessel keeps at most this many sources in its row (most recent batches win on overflow). */
 const MAX_VESSEL_SOURCES = 32;
 
@@ -304,8 +305,10 @@ function isoDay(epochDay: number): string {
 /** Values Postgres would reject mid-COPY (and fail the whole batch) are caught here, per record. */
 function validateHistory(rows: readonly HistoryRow[]): void {
   for (const r of rows) {
-    if (!Number.isFinite(r.ts) || !Number.isFinite(r.lat) || !Number.isFinite(r.lon) || !Number.isInteger(r.mmsi) || !Number.isInteger(r.msgType)) {
-      throw new TypeError(`history row ${r.key} (mmsi ${r.mmsi}) has a non-finite or non-integer time, position, mmsi or type`);
+    // Partitions are named by day: a time outside 1970..2100 is a bug upstream, not a day to create.
+    if (!(r.ts >= 0 && r.ts < MAX_TS)) throw new RangeError(`history row ${r.key} (mmsi ${r.mmsi}) has a report time out of range: ${r.ts}`);
+    if (!Number.isFinite(r.lat) || !Number.isFinite(r.lon) || !Number.isInteger(r.mmsi) || !Number.isInteger(r.msgType)) {
+      throw new TypeError(`history row ${r.key} (mmsi ${r.mmsi}) has a non-finite position or a non-integer mmsi or type`);
     }
   }
 }
