@@ -138,6 +138,15 @@ async function main() {
     await drained(RECORDS);
     const e2eSeconds = (performance.now() - t) / 1000;
     line('fusion end to end (stream → decide → both stores → ack)', `${fmt(RECORDS / e2eSeconds)} records/s`);
+    const sumOf = async (h: { get(): Promise<{ values: { value: number; metricName?: string; labels: Record<string, unknown> }[] }> }, suffix: string, store?: string) =>
+      (await h.get()).values.filter((v) => v.metricName?.endsWith(suffix) && (!store || v.labels.store === store)).reduce((a, v) => a + v.value, 0);
+    const batchCount = await sumOf(metrics.batchRecords, '_count');
+    line('  batches, mean records per batch', `${fmt(batchCount)}, ${fmt(RECORDS / Math.max(1, batchCount))}`);
+    for (const store of ['redis', 'postgres']) {
+      const total = await sumOf(metrics.storeWriteDuration, '_sum', store);
+      const n = await sumOf(metrics.storeWriteDuration, '_count', store);
+      line(`  ${store} write: mean per batch, share of wall time`, `${(total / Math.max(1, n) * 1000).toFixed(1)} ms, ${Math.round((total / e2eSeconds) * 100)} %`);
+    }
 
     // 5. latency at an offered 10,000 records/s
     const sent = new Map<string, number>();
@@ -190,7 +199,11 @@ async function main() {
     records.length = 0;
     global.gc?.();
     const lru = (await metrics.lruEntries.get()).values[0]?.value ?? 0;
-    line('RSS of this process with the LRU full', `${fmt(process.memoryUsage().rss / 1_048_576)} MB (${fmt(lru)} vessels in the LRU; publisher in the same process)`);
+    sent.clear();
+    latencies.length = 0;
+    global.gc?.();
+    const mem = process.memoryUsage();
+    line('RSS / V8 heap used with the LRU full', `${fmt(mem.rss / 1_048_576)} MB / ${fmt(mem.heapUsed / 1_048_576)} MB (${fmt(lru)} vessels in the LRU; publisher in the same process)`);
     await worker.stop();
   } finally {
     for (const c of cleanups) await c().catch((err: unknown) => console.error('cleanup:', err));
