@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDecoder } from '../../pipeline/src/ais/decoder.js';
@@ -29,6 +30,41 @@ function capturePositions(): Map<number, Array<[number, number]>> {
     byMmsi.set(mmsi, list);
   }
   return byMmsi;
+}
+
+/** Reads SSE events from `url` until `enough` says so or `timeoutMs` passes. */
+function readSse(url: string, timeoutMs: number, enough: (events: { event: string; data: string }[]) => boolean): Promise<{ event: string; data: string }[]> {
+  return new Promise((resolve, reject) => {
+    const events: { event: string; data: string }[] = [];
+    let buffer = '';
+    const req = httpRequest(url, (res) => {
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buffer += chunk;
+        let at: number;
+        while ((at = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, at);
+          buffer = buffer.slice(at + 2);
+          const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (data !== undefined) events.push({ event, data });
+        }
+        if (enough(events)) finish();
+      });
+    });
+    const finish = () => {
+      clearTimeout(timer);
+      req.destroy();
+      resolve(events);
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      if (events.length > 0) resolve(events);
+      else reject(err);
+    });
+    req.end();
+  });
 }
 
 interface ApiVessel {
@@ -106,6 +142,12 @@ describe('aisflow demo', () => {
     const summary = (await (await fetch(`${api}/metrics/summary`)).json()) as { vessels: number; stream: { messages: number } | null };
     expect(summary.vessels).toBeGreaterThanOrEqual(vessels.length);
     expect(summary.stream?.messages).toBeGreaterThan(0);
+
+    // Live updates from the real fusion over SSE (the looped replay keeps them coming).
+    const streamed = await readSse(`${api}/v1/stream`, 20_000, (events) => events.filter((e) => e.event === 'vessel').length >= 5);
+    const live = streamed.filter((e) => e.event === 'vessel').map((e) => JSON.parse(e.data) as { mmsi: number; lat: number | null; lon: number | null });
+    expect(live.length).toBeGreaterThanOrEqual(5);
+    for (const u of live) expect(expected.has(u.mmsi), `${u.mmsi} streamed but not in the capture`).toBe(true);
 
     process.kill(demo.pid!, 'SIGINT');
     expect(await exited).toBe(0);

@@ -29,8 +29,6 @@ export interface RunningPipeline {
   ports: { ingest: number; fusion: number; api: number };
   /** waits until ingest has read the whole capture and fusion has no pending messages */
   settled(timeoutMs?: number): Promise<void>;
-  /** runs one more `aisflow ingest --file` into the same pipeline and waits for it to finish */
-  replay(file: string, sourceId: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -113,7 +111,8 @@ export async function startPipeline(options: { capture: string; partitions?: num
     children.push(spawnAisflow('fusion', ['fusion'], { ...common, ...stores, AISFLOW_HTTP_PORT: String(ports.fusion), AISFLOW_MEMBER_ID: `t-${id}` }, join(logDir, 'fusion.log')));
     children.push(spawnAisflow('api', ['api'], { ...common, ...stores, AISFLOW_HTTP_PORT: String(ports.api), AISFLOW_HTTP_HOST: '127.0.0.1', AISFLOW_ADMIN_TOKEN: adminToken }, join(logDir, 'api.log')));
     const api = `http://127.0.0.1:${ports.api}`;
-    await waitFor('api ready', 90_000, async () => ((await fetch(`${api}/readyz`)).ok ? true : null), dead);
+    await waitFor('fusion ready', 120_000, async () => ((await fetch(`http://127.0.0.1:${ports.fusion}/readyz`)).ok ? true : null), dead);
+    await waitFor('api ready', 120_000, async () => ((await fetch(`${api}/readyz`)).ok ? true : null), dead);
     return {
       api,
       adminToken,
@@ -128,14 +127,10 @@ export async function startPipeline(options: { capture: string; partitions?: num
           children[0]!.process.exitCode !== null && children[0]!.process.exitCode !== 0 ? `ingest exited ${children[0]!.process.exitCode}:\n${tail(children[0]!.logFile)}` : dead(),
         );
         await waitFor('fusion caught up', timeoutMs, async () => {
-          const s = (await (await fetch(`${api}/metrics/summary`)).json()) as { stream: { pending: number; ackPending: number } | null };
-          return s.stream && s.stream.pending === 0 && s.stream.ackPending === 0 ? true : null;
+          const s = (await (await fetch(`${api}/metrics/summary`)).json()) as { stream: { consumers: number; pending: number; ackPending: number } | null };
+          // Every partition's consumer must exist first: before that, "nothing pending" means nothing.
+          return s.stream && s.stream.consumers >= partitions && s.stream.pending === 0 && s.stream.ackPending === 0 ? true : null;
         }, dead);
-      },
-      async replay(file, sourceId) {
-        const child = spawnAisflow('replay', ['ingest', '--file', file, '--source-id', sourceId], { ...common, AISFLOW_HTTP_PORT: String(await freePort()) }, join(logDir, `replay-${sourceId}.log`));
-        const code = await child.exited;
-        if (code !== 0) throw new Error(`replay of ${file} exited ${code}:\n${tail(child.logFile)}`);
       },
       stop,
     };
