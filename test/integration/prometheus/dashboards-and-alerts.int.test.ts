@@ -221,13 +221,14 @@ beforeAll(async () => {
     teardown.push(() => prom.stop());
 
     const firstScrape = Date.now();
-    await pollUntil('every target up', 90_000, async () => {
+    // Generous: on a loaded 2-core machine a process can take a minute to compile and connect.
+    await pollUntil('every target up', 180_000, async () => {
       const ts = await prom.targets();
       const down = ts.filter((t) => t.health !== 'up');
       for (const c of children) if (c.process.exitCode !== null) throw new Error(`${c.name} exited (${c.process.exitCode}):\n${tail(c.logFile)}`);
       return ts.length === targets.length && down.length === 0 ? true : null;
     });
-    await pollUntil('fusion accepting records', 120_000, async () => {
+    await pollUntil('fusion accepting records', 90_000, async () => {
       const r = await prom.query(`sum(aisflow_fusion_records_total{pipeline="${PIPELINE}", outcome="accepted"}) > 0`);
       return (r.data?.result.length ?? 0) > 0 ? true : null;
     });
@@ -243,7 +244,7 @@ beforeAll(async () => {
     for (const c of children) console.error(`--- ${c.name} log:\n${tail(c.logFile, 30)}`);
     throw err;
   }
-}, 300_000);
+}, 420_000);
 
 afterAll(async () => {
   for (const c of [...children].reverse()) await c.stop(20_000);
