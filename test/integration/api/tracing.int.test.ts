@@ -4,6 +4,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { context, SpanKind, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { circuitBreaker, ConsecutiveBreaker, handleWhen } from 'cockatiel';
+import pg from 'pg';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchProcessor } from '../../../pipeline/src/fusion/batch.js';
@@ -16,7 +17,7 @@ import { systemClock } from '../../../pipeline/src/shared/clock.js';
 import { partitionOf } from '../../../pipeline/src/shared/partition.js';
 import { subjects, type NatsNames } from '../../../pipeline/src/shared/subjects.js';
 import { isRetryableStoreError } from '../../../pipeline/src/store/errors.js';
-import type { FusedVesselState, HistoryStore, LiveStateStore } from '../../../pipeline/src/store/types.js';
+import { migrate, openFusionStores, type OpenedFusionStores } from '../../../pipeline/src/store/index.js';
 import { createLogger } from '../../../pipeline/src/telemetry/logger.js';
 import { createFusionMetrics } from '../../../pipeline/src/telemetry/metrics/fusion.js';
 import { createIngestMetrics } from '../../../pipeline/src/telemetry/metrics/ingest.js';
@@ -26,16 +27,30 @@ import { aisflowTracer, startTracing, type TracingHandle } from '../../../pipeli
 /**
  * One trace across the process boundary: the real ingest BatchPublisher publishes a record batch
  * to JetStream (trace context in the NATS headers), the real fusion BatchProcessor consumes it
- * from a pull consumer and writes both stores. Every span must share one trace id, and the
- * consume span must be the publish span's child. The stores are small in-test implementations
- * of the store interfaces (the store spans are fusion's, around those calls).
+ * from a pull consumer and writes the real Redis and Postgres stores. Every span must share one
+ * trace id, the consume span must be the publish span's child, and the store-write spans its
+ * children.
  */
 const exporter = new InMemorySpanExporter();
 const PARTITIONS = 8;
 const id = randomUUID().slice(0, 8);
 const names: NatsNames = { stream: `T_TRACE_${id}`, dlqStream: `T_TRACE_DLQ_${id}`, prefix: `t_trace_${id}` };
+const schema = `t_trace_${id}`;
+const keyPrefix = `t:trace:${id}`;
+const directUrl = 'postgres://postgres@127.0.0.1:5432/test';
 let tracing: TracingHandle;
 let nc: NatsConnection;
+let stores: OpenedFusionStores;
+
+async function pgQuery(sql: string, params: unknown[] = []): Promise<unknown[]> {
+  const client = new pg.Client({ connectionString: directUrl });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
 
 beforeAll(async () => {
   tracing = startTracing('aisflow-trace-test', { otlp: null, spanProcessors: [new SimpleSpanProcessor(exporter)] });
@@ -43,6 +58,15 @@ beforeAll(async () => {
   const jsm = await jetstreamManager(nc);
   await jsm.streams.add({ name: names.stream, subjects: [subjects.allPartitions(names)] });
   await jsm.streams.add({ name: names.dlqStream, subjects: [subjects.allDlq(names)] });
+  await migrate({ url: directUrl, schema });
+  stores = await openFusionStores({
+    keyPrefix,
+    partitions: PARTITIONS,
+    redis: { mode: 'standalone', url: 'redis://127.0.0.1:6379', clusterNodes: [], password: null },
+    postgresUrl: directUrl,
+    postgresSchema: schema,
+  });
+  await stores.maintain({ nowMs: Date.now(), retentionDays: 2 });
 });
 
 afterAll(async () => {
@@ -50,6 +74,10 @@ afterAll(async () => {
   await jsm.streams.delete(names.stream).catch(() => {});
   await jsm.streams.delete(names.dlqStream).catch(() => {});
   await nc.drain();
+  const keys = await stores.live.client.keys(`${keyPrefix}:*`);
+  if (keys.length > 0) await stores.live.client.del(...keys);
+  await stores.close();
+  await pgQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   await tracing.shutdown();
 });
 
@@ -100,28 +128,10 @@ describe('trace propagation ingest → NATS → fusion → stores', () => {
     expect(msgs).toHaveLength(1);
     expect(msgs[0]!.headers?.get('traceparent')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
 
-    const written: FusedVesselState[] = [];
-    const historyRows: number[] = [];
-    const live: LiveStateStore = {
-      writeStates: async (states) => {
-        written.push(...states);
-        return { written: states.length, stale: 0 };
-      },
-      writeSources: async () => {},
-      readStates: async () => new Map(),
-      close: async () => {},
-    };
-    const history: HistoryStore = {
-      writeBatch: async (batch) => {
-        historyRows.push(batch.history.length);
-        return { historyInserted: batch.history.length, vesselsUpserted: batch.vessels.length };
-      },
-      close: async () => {},
-    };
     const breaker = () => circuitBreaker(handleWhen(isRetryableStoreError), { halfOpenAfter: 1_000, breaker: new ConsecutiveBreaker(5) });
     const processor = new BatchProcessor({
-      live,
-      history,
+      live: stores.live,
+      history: stores.history,
       nc,
       js,
       names,
@@ -137,8 +147,11 @@ describe('trace propagation ingest → NATS → fusion → stores', () => {
       retryDelayMs: 100,
     });
     await processor.handle(partition, msgs);
-    expect(written.map((s) => s.mmsi)).toEqual([mmsi]);
-    expect(historyRows).toEqual([1]);
+    // It really reached both stores.
+    const state = (await stores.live.readStates([{ mmsi, partition }])).get(mmsi);
+    expect(state).toMatchObject({ mmsi, lat: 52.1, lon: 4.5, source: 'rx-trace' });
+    const rows = await pgQuery(`SELECT count(*)::int AS n FROM "${schema}".positions WHERE mmsi = $1`, [mmsi]);
+    expect(rows[0]).toEqual({ n: 1 });
 
     const spans = exporter.getFinishedSpans();
     const publish = spans.find((s) => s.name === SpanNames.ingestPublish) as ReadableSpan;
