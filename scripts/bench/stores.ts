@@ -112,7 +112,15 @@ async function benchPostgres(): Promise<void> {
         .join('');
       await pipeline(Readable.from([text]), client.query(copyFrom(`COPY "${schema}".copy_baseline FROM STDIN`)));
     }
-    line('baseline: plain COPY, no keys, direct', rows.length, performance.now() - start);
+    line('baseline: plain COPY (text), no keys, direct', rows.length, performance.now() - start);
+
+    // The same with COPY BINARY, to see what the text format costs us.
+    await client.query(`TRUNCATE "${schema}".copy_baseline`);
+    const startBinary = performance.now();
+    for (let i = 0; i < rows.length; i += BATCH) {
+      await pipeline(Readable.from([binaryCopy(rows.slice(i, i + BATCH))]), client.query(copyFrom(`COPY "${schema}".copy_baseline FROM STDIN (FORMAT binary)`)));
+    }
+    line('baseline: plain COPY (binary), no keys, direct', rows.length, performance.now() - startBinary);
     await client.end();
   } finally {
     const client = new pg.Client({ connectionString: DIRECT });
@@ -120,6 +128,53 @@ async function benchPostgres(): Promise<void> {
     await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await client.end();
   }
+}
+
+/**
+ * COPY BINARY rows of the history columns (https://www.postgresql.org/docs/current/sql-copy.html,
+ * "Binary Format"): bigint, text, integer, float8 x2, float4 x3, int2 x2, text[].
+ */
+function binaryCopy(rows: readonly HistoryRow[]): Buffer {
+  const parts: Buffer[] = [Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)];
+  const field = (b: Buffer | null) => {
+    const len = Buffer.alloc(4);
+    len.writeInt32BE(b === null ? -1 : b.length);
+    parts.push(len);
+    if (b) parts.push(b);
+  };
+  const i64 = (n: number) => { const b = Buffer.alloc(8); b.writeBigInt64BE(BigInt(n)); return b; };
+  const i32 = (n: number) => { const b = Buffer.alloc(4); b.writeInt32BE(n); return b; };
+  const i16 = (n: number | null) => { if (n === null) return null; const b = Buffer.alloc(2); b.writeInt16BE(n); return b; };
+  const f64 = (n: number) => { const b = Buffer.alloc(8); b.writeDoubleBE(n); return b; };
+  const f32 = (n: number | null) => { if (n === null) return null; const b = Buffer.alloc(4); b.writeFloatBE(n); return b; };
+  const textArray = (values: readonly string[]) => {
+    const elems = values.map((v) => Buffer.from(v, 'utf8'));
+    const head = Buffer.alloc(20);
+    head.writeInt32BE(1, 0); // dimensions
+    head.writeInt32BE(0, 4); // has nulls
+    head.writeInt32BE(25, 8); // element type: text
+    head.writeInt32BE(values.length, 12);
+    head.writeInt32BE(1, 16); // lower bound
+    return Buffer.concat([head, ...elems.flatMap((e) => [i32(e.length), e])]);
+  };
+  for (const r of rows) {
+    const count = Buffer.alloc(2);
+    count.writeInt16BE(11);
+    parts.push(count);
+    field(i64(r.ts));
+    field(Buffer.from(r.key, 'utf8'));
+    field(i32(r.mmsi));
+    field(f64(r.lat));
+    field(f64(r.lon));
+    field(f32(r.speed));
+    field(f32(r.course));
+    field(f32(r.heading));
+    field(i16(r.status));
+    field(i16(r.msgType));
+    field(textArray(r.sources));
+  }
+  parts.push(Buffer.from([0xff, 0xff]));
+  return Buffer.concat(parts);
 }
 
 console.log(`bench:stores — ${new Date().toISOString()}, node ${process.version}`);
