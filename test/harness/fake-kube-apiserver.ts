@@ -94,16 +94,26 @@ function applyMerge(live: unknown, applied: unknown): unknown {
   return clone(applied);
 }
 
-/** Removes fields present in `before` but not in `after` (what the manager stopped applying), unless changed since. */
-function removeDropped(live: Record<string, unknown>, before: unknown, after: unknown): void {
+/**
+ * Removes fields present in `before` but not in `after` (what the manager stopped applying),
+ * unless changed since or still applied by another manager (shared ownership, as in real SSA).
+ */
+function removeDropped(live: Record<string, unknown>, before: unknown, after: unknown, others: unknown[]): void {
   if (!isObject(before)) return;
   for (const [k, v] of Object.entries(before)) {
+    const othersAt = others.map((o) => (isObject(o) ? o[k] : undefined)).filter((o) => o !== undefined);
     if (!isObject(after) || !(k in after)) {
-      if (JSON.stringify(live[k]) === JSON.stringify(v)) delete live[k];
+      if (othersAt.length === 0 && JSON.stringify(live[k]) === JSON.stringify(v)) delete live[k];
     } else if (isObject(v) && isObject(live[k])) {
-      removeDropped(live[k] as Record<string, unknown>, v, after[k]);
+      removeDropped(live[k] as Record<string, unknown>, v, after[k], othersAt);
     }
   }
+}
+
+/** `{spec: {replicas: 2}}` → `{'f:spec': {'f:replicas': {}}}` (managedFields' FieldsV1, lists as leaves). */
+function toFieldsV1(v: unknown): Record<string, unknown> {
+  if (!isObject(v)) return {};
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [`f:${k}`, isObject(x) ? toFieldsV1(x) : {}]));
 }
 
 const specOf = (o: Obj) => {
@@ -308,12 +318,14 @@ export class FakeKubeApiServer {
         next.metadata = { ...next.metadata, namespace };
       } else {
         const base0 = clone(live) as Record<string, unknown>;
-        removeDropped(base0, before, applied);
+        const others = [...this.applied.entries()].filter(([key]) => key.startsWith(`${k}|`) && key !== ak).map(([, v]) => v);
+        removeDropped(base0, before, applied, others);
         next = applyMerge(base0, t.status && sub !== 'status' ? { ...applied, status: undefined } : applied) as Obj;
         if (next.status === undefined) delete next.status;
         if (t.status && sub !== 'status') next.status = live.status;
       }
       this.applied.set(ak, clone(applied));
+      if (next.metadata.managedFields) delete next.metadata.managedFields;
       return this.send(res, live ? 200 : 201, this.write(t, k, next, live));
     }
     if (!live) return this.send(res, 404, this.notFound(t, name));
@@ -332,8 +344,15 @@ export class FakeKubeApiServer {
     meta.resourceVersion = String(++this.rv);
     meta.generation = prev ? (specOf(prev) === specOf(next) ? (prev.metadata.generation as number) : (prev.metadata.generation as number) + 1) : 1;
     if (prev?.metadata.deletionTimestamp) meta.deletionTimestamp = prev.metadata.deletionTimestamp;
-    delete meta.managedFields;
     next.apiVersion = t.group ? `${t.group}/${t.version}` : t.version;
+    // managedFields for the apply managers (enough for "do we still own spec.replicas?").
+    const managers = [...this.applied.entries()].filter(([key]) => key.startsWith(`${k}|`));
+    if (managers.length > 0) {
+      meta.managedFields = managers.map(([key, applied]) => {
+        const { apiVersion: _a, kind: _k, metadata: _m, ...fields } = applied as Obj;
+        return { manager: key.slice(k.length + 1), operation: 'Apply', apiVersion: next.apiVersion, fieldsType: 'FieldsV1', fieldsV1: toFieldsV1(fields) };
+      });
+    } else delete meta.managedFields;
     next.kind = t.kind;
     // A deleted object whose last finalizer went away is gone.
     if (meta.deletionTimestamp && !((meta.finalizers as string[] | undefined)?.length)) {

@@ -96,11 +96,11 @@ export class Kube {
     }
   }
 
-  /** Server-side apply under the operator's field manager, forcing ownership of our fields. */
-  async apply(obj: KubeObject): Promise<KubeObject> {
+  /** Server-side apply under the operator's field manager (or another), forcing ownership of the fields sent. */
+  async apply(obj: KubeObject, fieldManager = FIELD_MANAGER): Promise<KubeObject> {
     return plain(
       await call(`apply ${obj.kind} ${obj.metadata.namespace}/${obj.metadata.name}`, () =>
-        this.objects.patch(structuredClone(obj), undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply),
+        this.objects.patch(structuredClone(obj), undefined, undefined, fieldManager, true, PatchStrategy.ServerSideApply),
       ),
     );
   }

@@ -8,7 +8,10 @@ import type { BuildContext } from '../desired/context.js';
 import { credentialsSecret, redisNodes, svcHost, PORTS } from '../desired/endpoints.js';
 import type { KIND_ORDER} from '../desired/index.js';
 import { desiredObjects, toPipeline, type DesiredObject, type Pipeline } from '../desired/index.js';
-import { FINALIZER, PAUSED_ANNOTATION, PIPELINE_LABEL } from '../desired/labels.js';
+import { FIELD_MANAGER, FINALIZER, PAUSED_ANNOTATION, PIPELINE_LABEL } from '../desired/labels.js';
+
+/** Field manager that briefly co-owns fusion's replicas when autoscaling takes over. */
+export const HANDOVER_MANAGER = 'aisflow-operator-handover';
 import type { Kube, KubeObject } from '../k8s/kube.js';
 import { contains } from './diff.js';
 import { EventReason } from './events.js';
@@ -105,6 +108,15 @@ export class Reconciler {
     const observed: Observed = { objects: new Map(), errors: [] };
     for (const d of desired) {
       const existing = live.get(key(d));
+      if (existing && this.mustHandOverReplicas(p, d, existing)) {
+        // Switching to autoscaling: if we simply stopped applying spec.replicas, SSA would drop
+        // the field (nobody else owns it yet) and the Deployment would fall back to 1 replica.
+        // A second manager applies the current count first, so the field outlives our release
+        // and the autoscaler takes it from there (the handover the SSA docs describe).
+        await kube.apply({ apiVersion: d.apiVersion, kind: d.kind, metadata: { name: d.metadata.name, namespace: d.metadata.namespace }, spec: { replicas: (existing.spec as { replicas: number }).replicas } } as KubeObject, HANDOVER_MANAGER);
+        observed.objects.set(key(d), await kube.apply(d as unknown as KubeObject));
+        continue;
+      }
       if (existing && contains(existing, d)) {
         observed.objects.set(key(d), existing);
         continue;
@@ -144,6 +156,14 @@ export class Reconciler {
     await this.writeStatus(current, status);
     if (status.phase === 'Ready') return { kind: 'requeueAfter', ms: this.deps.resyncMs ?? 300_000 };
     return { kind: 'requeueAfter', ms: this.deps.progressingRequeueMs ?? 15_000 };
+  }
+
+  /** Autoscaled fusion whose live Deployment still has spec.replicas applied by us. */
+  private mustHandOverReplicas(p: Pipeline, d: DesiredObject, live: KubeObject): boolean {
+    if (d.kind !== 'Deployment' || d.metadata.name !== `${p.cr.metadata.name}-fusion` || p.spec.fusion.autoscaling.mode === 'none') return false;
+    if ((live.spec as { replicas?: number } | undefined)?.replicas === undefined) return false;
+    const fields = (live.metadata.managedFields ?? []) as Array<{ manager?: string; operation?: string; fieldsV1?: { 'f:spec'?: Record<string, unknown> } }>;
+    return fields.some((m) => m.manager === FIELD_MANAGER && m.operation === 'Apply' && m.fieldsV1?.['f:spec']?.['f:replicas'] !== undefined);
   }
 
   /** Problems the API server should have rejected (old CRs, or a CRD without our rules). */

@@ -192,6 +192,22 @@ describe('reconcile against the fake API server', () => {
     expect((server.get('AisPipeline', NS, 'scaled')!.status as { fusion: { summary: string } }).fusion.summary).toBe('0/7');
   });
 
+  it('switching a running pipeline to HPA hands replicas over instead of dropping them to 1', async () => {
+    server.put(cr('switch', { fusion: { replicas: 4 } }));
+    const r = reconciler();
+    await pass(r, 'switch');
+    expect((server.get('Deployment', NS, 'switch-fusion')!.spec as { replicas: number }).replicas).toBe(4);
+    const live = server.get('AisPipeline', NS, 'switch')!;
+    server.put({ ...live, spec: { ...(live.spec as object), fusion: { replicas: 4, autoscaling: { mode: 'hpa', minReplicas: 2, maxReplicas: 8 } } } });
+    const switched = await pass(r, 'switch');
+    const fusionPatches = server.requests.filter((q) => q.verb === 'patch' && q.path.endsWith('/deployments/switch-fusion'));
+    expect(fusionPatches.map((q) => q.fieldManager)).toEqual(['aisflow-operator-handover', 'aisflow-operator']);
+    expect(switched.calls).toContain(`PATCH /apis/autoscaling/v2/namespaces/${NS}/horizontalpodautoscalers/switch-fusion`);
+    expect((server.get('Deployment', NS, 'switch-fusion')!.spec as { replicas: number }).replicas).toBe(4);
+    // Handed over once; afterwards nothing to do.
+    expect((await pass(r, 'switch')).calls.filter((c) => c.includes('deployments/switch-fusion'))).toEqual([]);
+  });
+
   it('an invalid spec gives Degraded + a Warning event and is not retried (terminal)', async () => {
     // min > max: the CRD's CEL rule rejects this at admission; the fake server has no admission.
     server.put(cr('broken', { fusion: { autoscaling: { mode: 'hpa', minReplicas: 9, maxReplicas: 3 } } }));
