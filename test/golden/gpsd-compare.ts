@@ -34,10 +34,10 @@ export const ALLOWED = {
   vendorId: 'gpsd 3.22 prints the whole 42-bit vendor id as 7 characters (M.1371-3); aisflow gives the 3-character manufacturer id of M.1371-5 beside model and serial (which gpsd also prints)',
   part24: 'gpsd -s prints the type 24 part as "A"/"B"; aisflow gives partno 0/1 as sent',
   status27: 'gpsd prints the type 27 navigation status as text; aisflow gives the code, as for types 1-3',
-  enumWords: 'gpsd prints 8/1/31 pressure and water-level trends, ice and precipitation as words (or "N/A"); aisflow gives the codes with null for "not available"',
+  enumWords: 'gpsd prints 8/1/31 and 8/1/11 pressure and water-level trends, ice and precipitation as words (or "N/A"); aisflow gives the codes with null for "not available"',
   inlandUnits: 'gpsd prints 8/200/10 length and beam in decimetres and draught in centimetres; aisflow converts to metres, like every other dimension',
   eriShipType: 'gpsd names the 8/200/10 ERI ship type "shiptype"; aisflow calls it eriShipType so it is never mistaken for the ITU ship type of types 5/19/24',
-  unknownApplication: 'gpsd decodes some type 6/8 application payloads aisflow keeps as hex only (DAC 1 FID 11/12/14/18/30/32, ...)',
+  unknownApplication: 'gpsd decodes some type 6/8 application payloads aisflow keeps as hex only (DAC 1 FID 12/14/18/30/32, ...)',
   merged24: 'gpsd -s also prints a merged type 24 record once it has seen both parts; aisflow emits each part as received',
 } as const;
 
@@ -120,7 +120,8 @@ export function learnStatusText(g: Record<string, unknown>): void {
   }
 }
 
-const TREND = ['steady', 'decreasing', 'increasing'];
+/** gpsd's words for the trend codes: SN.1/Circ.289 (FID 31) and SN/Circ.236 (FID 11) order them differently. */
+const TREND: Record<number, string[]> = { 31: ['steady', 'decreasing', 'increasing'], 11: ['steady', 'increasing', 'decreasing'] };
 
 /** Compare one gpsd key of a message with ours. */
 export function compareField(key: string, g: Record<string, unknown>, ours: AisMessage, decimals: Map<string, number>): Verdict {
@@ -181,10 +182,10 @@ export function compareField(key: string, g: Record<string, unknown>, ours: AisM
     const codes = NAV_STATUS_TEXT.get(String(gv));
     return codes?.has(ours.status as number) ? ok('status27') : diff(`gpsd ${String(gv)}, ours ${String(ours.status)}`);
   }
-  if (type === 8 && ours.dac === 1 && ours.fid === 31) {
+  if (type === 8 && ours.dac === 1 && (ours.fid === 31 || ours.fid === 11) && 'day' in ours) {
     if (key === 'pressuretend' || key === 'leveltrend') {
       const o = ours[key] as number | null;
-      return (o === null ? gv === 'N/A' : TREND[o] === gv) ? ok('enumWords') : diff(`gpsd ${String(gv)}, ours ${String(o)}`);
+      return (o === null ? gv === 'N/A' : TREND[ours.fid]![o] === gv) ? ok('enumWords') : diff(`gpsd ${String(gv)}, ours ${String(o)}`);
     }
     if ((key === 'ice' || key === 'preciptype') && gv === 'N/A') return ours[key] === null ? ok('enumWords') : diff(`gpsd N/A, ours ${String(ours[key])}`);
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BitBuffer, readHex, readS, readText, readU } from './armor.js';
 import { compileLayout, layoutBits, rateOfTurn } from './fields.js';
-import { inlandStatic, meteoHydro } from './messages/applications.js';
+import { inlandStatic, meteoHydro, meteoHydroLegacy } from './messages/applications.js';
 import { MESSAGE_SPECS } from './registry.js';
 
 // Spec lengths of the fixed tables (ITU-R M.1371-5 Annex 8; type 24 A per gpsd's AIVDM.html,
@@ -41,8 +41,9 @@ describe('field tables', () => {
     for (const l of MESSAGE_SPECS[26]!.layouts) expect(layoutBits(l.fields)).toBe(1064);
   });
 
-  it('application tables fill their payloads (1/31: 360 bits in type 8, 200/10: 168)', () => {
+  it('application tables fill their payloads (1/31: 360 bits in type 8, 1/11: 352, 200/10: 168)', () => {
     expect(56 + layoutBits(meteoHydro.layout.fields)).toBe(360);
+    expect(56 + layoutBits(meteoHydroLegacy.layout.fields)).toBe(352);
     expect(56 + layoutBits(inlandStatic.layout.fields)).toBe(168);
   });
 

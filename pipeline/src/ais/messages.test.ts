@@ -33,6 +33,11 @@ const cases: Array<[name: string, lines: string[], expected: Record<string, unkn
     { type: 8, mmsi: 992509977, dac: 1, fid: 31, dataBits: 304, lon: -6.134067, lat: 53.294933, accuracy: false, day: 29, hour: 23, minute: 24, wspeed: null, airtemp: null, pressure: null, visgreater: false, waterlevel: null, seastate: null, ice: null },
   ],
   [
+    'type 8 DAC 1 FID 11 meteo/hydro (IMO SN/Circ.236; values from the Kanaton decoder in gpsd-sample.aivdm)',
+    ['!AIVDO,1,1,4,B,8>jR06@0Bk3:wOli;<`WPhh<1rqVBQf2V@Pdt0J82avIM2b<<Rv1t<ot=@1,2*54'],
+    { type: 8, mmsi: 992509977, dac: 1, fid: 11, lat: 53.294883, lon: -6.133983, day: 18, hour: 17, minute: 15, wspeed: 3, wgust: 6, wdir: 12, wgustdir: 15, airtemp: 14.2, humidity: 50, dewpoint: 12.3, pressure: 1024, visibility: 15.3, waterlevel: -8.4, waveheight: 4.2, seastate: 3, watertemp: 12.3, salinity: 5.3, ice: 0 },
+  ],
+  [
     'type 8 DAC 200 FID 10 inland static',
     ['!AIVDM,1,1,,B,83aDChPj2d<dL<uM=hhhI?a@6HP0,0*40'],
     { type: 8, mmsi: 244650946, dac: 200, fid: 10, vin: '02103547', length: 39, beam: 5, eriShipType: 8010, hazard: 0, draught: 2.04, loaded: 1, speedQ: false },

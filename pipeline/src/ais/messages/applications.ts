@@ -63,6 +63,60 @@ export const meteoHydro: ApplicationSpec = {
   },
 };
 
+/**
+ * DAC 1 FID 11: meteorological and hydrographic data of IMO SN/Circ.236, superseded by FID 31
+ * but still on the air (352 bits in type 8). Unlike FID 31 latitude comes first and several
+ * values are sent with an offset (air temperature +60 °C, dew point +20 °C, water level +10 m,
+ * water temperature +10 °C, pressure -800 hPa).
+ */
+export const meteoHydroLegacy: ApplicationSpec = {
+  dac: 1,
+  fid: 11,
+  types: [8],
+  layout: {
+    name: 'meteorological and hydrographic data (DAC 1, FID 11, IMO SN/Circ.236)',
+    fields: [
+      s('lat', 24, { na: 91 * 60000, div: 60000 }), // 1/1000 minute
+      s('lon', 25, { na: 181 * 60000, div: 60000 }),
+      u('day', 5, { na: 0 }),
+      u('hour', 5, { na: 24 }),
+      u('minute', 6, { na: 60 }),
+      u('wspeed', 7, { naFrom: 127 }), // knots
+      u('wgust', 7, { naFrom: 127 }),
+      u('wdir', 9, { naFrom: 360 }), // degrees
+      u('wgustdir', 9, { naFrom: 360 }),
+      u('airtemp', 11, { naFrom: 1201, add: -600, div: 10 }), // °C, -60.0..+60.0
+      u('humidity', 7, { naFrom: 101 }), // %
+      u('dewpoint', 10, { naFrom: 701, add: -200, div: 10 }), // °C, -20.0..+50.0
+      u('pressure', 9, { naFrom: 402, add: 800 }), // hPa, 800..1200
+      u('pressuretend', 2, { na: 3 }),
+      u('visibility', 8, { naFrom: 251, div: 10 }), // nautical miles
+      u('waterlevel', 9, { naFrom: 401, add: -100, div: 10 }), // metres, -10.0..+30.0
+      u('leveltrend', 2, { na: 3 }),
+      u('cspeed', 8, { naFrom: 251, div: 10 }), // knots
+      u('cdir', 9, { naFrom: 360 }),
+      u('cspeed2', 8, { naFrom: 251, div: 10 }),
+      u('cdir2', 9, { naFrom: 360 }),
+      u('cdepth2', 5, { naFrom: 31 }), // metres
+      u('cspeed3', 8, { naFrom: 251, div: 10 }),
+      u('cdir3', 9, { naFrom: 360 }),
+      u('cdepth3', 5, { naFrom: 31 }),
+      u('waveheight', 8, { naFrom: 251, div: 10 }), // metres
+      u('waveperiod', 6, { naFrom: 61 }), // seconds
+      u('wavedir', 9, { naFrom: 360 }),
+      u('swellheight', 8, { naFrom: 251, div: 10 }),
+      u('swellperiod', 6, { naFrom: 61 }),
+      u('swelldir', 9, { naFrom: 360 }),
+      u('seastate', 4, { naFrom: 13 }), // Beaufort
+      u('watertemp', 10, { naFrom: 601, add: -100, div: 10 }), // °C, -10.0..+50.0
+      u('preciptype', 3, { na: 7 }),
+      u('salinity', 9, { naFrom: 501, div: 10 }), // ‰
+      u('ice', 2, { na: 3 }),
+      spare(6),
+    ],
+  },
+};
+
 /** DAC 200 FID 10: inland ship static and voyage data (112 bits after the type-8 header). */
 export const inlandStatic: ApplicationSpec = {
   dac: 200,
@@ -110,4 +164,4 @@ const atonMonitoring = (dac: number): ApplicationSpec => ({
   },
 });
 
-export const applications: readonly ApplicationSpec[] = [meteoHydro, inlandStatic, atonMonitoring(235), atonMonitoring(250)];
+export const applications: readonly ApplicationSpec[] = [meteoHydro, meteoHydroLegacy, inlandStatic, atonMonitoring(235), atonMonitoring(250)];
