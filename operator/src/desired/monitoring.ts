@@ -23,8 +23,18 @@ export function desiredMonitoring(p: Pipeline, ctx: BuildContext): DesiredObject
       spec: {
         selector: { matchLabels: { [PIPELINE_LABEL]: p.cr.metadata.name } },
         namespaceSelector: { matchNames: [p.cr.metadata.namespace] },
-        // ingest, fusion and api Services name their metrics port `http`.
-        endpoints: [{ port: 'http', path: '/metrics', interval: '30s' }],
+        // ingest, fusion and api Services name their metrics port `http`. The dashboards and
+        // alerts select on a `pipeline` label; Prometheus Operator adds `namespace` itself.
+        endpoints: [
+          {
+            port: 'http',
+            path: '/metrics',
+            interval: '30s',
+            relabelings: [
+              { sourceLabels: [`__meta_kubernetes_service_label_${toPrometheusLabel(PIPELINE_LABEL)}`], targetLabel: 'pipeline' },
+            ],
+          },
+        ],
       },
     });
   }
@@ -48,4 +58,9 @@ export function desiredMonitoring(p: Pipeline, ctx: BuildContext): DesiredObject
     }
   }
   return out;
+}
+
+/** Kubernetes label name as Prometheus service discovery exposes it (`aisflow.io/pipeline` → `aisflow_io_pipeline`). */
+function toPrometheusLabel(name: string): string {
+  return name.replace(/[^a-zA-Z0-9_]/g, '_');
 }
