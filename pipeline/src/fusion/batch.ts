@@ -46,6 +46,20 @@ export interface BatchDeps {
   retryDelayMs: number;
   /** reports a trust change for the metrics (source label capping is the caller's business) */
   onTrustChange?(sources: ReadonlySet<string>): void;
+  /**
+   * Store writes of different partitions' batches in flight at once; batches waiting meanwhile
+   * are merged into the next write (one Redis round of scripts, one Postgres transaction).
+   * @default 2
+   */
+  maxConcurrentWrites?: number;
+}
+
+interface PendingWrite {
+  states: BatchPlan['states'];
+  history: BatchPlan['history'];
+  vessels: BatchPlan['vessels'];
+  resolve(historyInserted: number): void;
+  reject(err: unknown): void;
 }
 
 const tracer = trace.getTracer('aisflow-fusion');
@@ -61,7 +75,53 @@ interface ParsedMessage {
 }
 
 export class BatchProcessor {
+  private readonly queue: PendingWrite[] = [];
+  private writesInFlight = 0;
+
   constructor(private readonly d: BatchDeps) {}
+
+  /**
+   * Coalesces the store writes of concurrent partition batches: a few large writes beat many
+   * small ones (one Postgres transaction and one round of Redis scripts per merge). Partitions
+   * never share vessels, so merging is concatenation; the vessel upserts are re-sorted by mmsi.
+   * If a merged write fails every batch in it fails and takes its own retry path; the poison
+   * search writes alone (see isolate), so one bad record cannot keep failing the others.
+   */
+  private submit(plan: BatchPlan): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      this.queue.push({ states: plan.states, history: plan.history, vessels: plan.vessels, resolve, reject });
+      this.drain();
+    });
+  }
+
+  private drain(): void {
+    while (this.queue.length > 0 && this.writesInFlight < (this.d.maxConcurrentWrites ?? 2)) {
+      const items = this.queue.splice(0);
+      this.writesInFlight++;
+      const states = items.flatMap((i) => i.states);
+      const history = items.flatMap((i) => i.history);
+      const vessels = items.length === 1 ? items[0]!.vessels : items.flatMap((i) => i.vessels).sort((a, b) => a.mmsi - b.mmsi);
+      this.writeBoth(states, history, vessels)
+        .then(
+          (inserted) => items.forEach((i, n) => i.resolve(n === 0 ? inserted : 0)),
+          (err: unknown) => items.forEach((i) => i.reject(err)),
+        )
+        .finally(() => {
+          this.writesInFlight--;
+          this.drain();
+        });
+    }
+  }
+
+  /** Redis and Postgres in parallel, each through its breaker; resolves with the history rows inserted. */
+  private async writeBoth(states: BatchPlan['states'], history: BatchPlan['history'], vessels: BatchPlan['vessels']): Promise<number> {
+    const d = this.d;
+    const [, written] = await Promise.all([
+      states.length === 0 ? Promise.resolve() : this.timed('redis', () => d.live.writeStates(states)),
+      history.length === 0 && vessels.length === 0 ? Promise.resolve({ historyInserted: 0, vesselsUpserted: 0 }) : this.timed('postgres', () => d.history.writeBatch({ history, vessels })),
+    ]);
+    return written.historyInserted;
+  }
 
   /** Handles one pulled batch of one partition; acks or naks every message, never throws. */
   async handle(partition: number, msgs: JsMsg[]): Promise<void> {
@@ -108,7 +168,7 @@ export class BatchProcessor {
   /** Bisects a failing message's records; a lone failing record is dead-lettered on the last delivery. */
   private async isolate(partition: number, p: ParsedMessage, records: PlannedRecord[]): Promise<void> {
     try {
-      await this.apply(partition, records, [p]);
+      await this.apply(partition, records, [p], true);
     } catch (err) {
       if (isOutage(err)) throw err;
       if (records.length > 1) {
@@ -180,7 +240,7 @@ export class BatchProcessor {
    * Decide and write a set of records. Memories and trust are committed only after both stores
    * took the writes, so a failure leaves the in-process state as it was (a retry decides again).
    */
-  private async apply(partition: number, records: PlannedRecord[], from: ParsedMessage[]): Promise<BatchPlan> {
+  private async apply(partition: number, records: PlannedRecord[], from: ParsedMessage[], alone = false): Promise<BatchPlan> {
     const d = this.d;
     const vessels = new Map<number, { mmsi: number; partition: number }>();
     for (const r of records) {
@@ -196,10 +256,7 @@ export class BatchProcessor {
       await this.deadLetter(partition, owner.msg, owner.records.indexOf(records[bad.index]!), bad.record, 'invalid_record', { code: 'AISFLOW_ERR_FUSION_INVALID_RECORD' satisfies ErrorCode, message: bad.detail });
     }
 
-    const [, written] = await Promise.all([
-      plan.states.length === 0 ? Promise.resolve() : this.timed('redis', () => d.live.writeStates(plan.states)),
-      plan.history.length === 0 && plan.vessels.length === 0 ? Promise.resolve({ historyInserted: 0, vesselsUpserted: 0 }) : this.timed('postgres', () => d.history.writeBatch({ history: plan.history, vessels: plan.vessels })),
-    ]);
+    const historyInserted = alone ? await this.writeBoth(plan.states, plan.history, plan.vessels) : await this.submit(plan);
 
     // both stores have it: commit what fusion remembers
     const visibleAt = d.clock.now();
@@ -217,7 +274,7 @@ export class BatchProcessor {
     for (const [outcome, n] of Object.entries(plan.outcomes)) d.metrics.records.inc({ outcome }, n);
     d.metrics.batches.inc();
     d.metrics.batchRecords.observe(records.length);
-    d.metrics.historyRows.inc(written?.historyInserted ?? 0);
+    d.metrics.historyRows.inc(historyInserted);
     const publishedAt = Math.min(...from.map((p) => p.msg.info.timestampNanos / 1e6));
     for (const state of plan.states) {
       const rx = plan.stateRx.get(state.mmsi) ?? publishedAt;

@@ -30,7 +30,7 @@ export interface DecideSettings {
   lateMs: number;
   /** a duplicate heard this long after the first copy counts as `late_duplicate`, ms @default 30000 */
   lateDuplicateMs: number;
-  /** history keys remembered per vessel for duplicate detection @default 8 */
+  /** history keys remembered per vessel for duplicate detection (copies arrive within seconds; each costs ~150 bytes per vessel) @default 4 */
   recentReports: number;
   /** sources remembered in the live state @default 8 */
   maxStateSources: number;
@@ -46,7 +46,7 @@ export const defaultDecideSettings: DecideSettings = {
   trustedFreshMs: 180_000,
   lateMs: 60_000,
   lateDuplicateMs: 30_000,
-  recentReports: 8,
+  recentReports: 4,
   maxStateSources: 8,
 };
 

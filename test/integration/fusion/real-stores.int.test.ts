@@ -57,7 +57,8 @@ describe.each(['standalone', 'cluster'] as const)('fusion on the real stores (Re
     // redelivered as a whole: nothing may change
     await publishRecords(t.nc, t.names, PARTITIONS, records.slice(0, third), 40);
 
-    expect(await waitFor(async () => (await stores.historyRowCount()) === ref.historyRows && (await stores.liveCount(PARTITIONS)) === ref.vessels, 60_000, 250)).toBe(true);
+    const done = await waitFor(async () => (await stores.historyRowCount()) === ref.historyRows && (await stores.liveCount(PARTITIONS)) === ref.vessels, 60_000, 250);
+    if (!done) expect({ rows: await stores.historyRowCount(), live: await stores.liveCount(PARTITIONS) }).toEqual({ rows: ref.historyRows, live: ref.vessels });
     const states = await stores.readAll([...ref.latest.keys()], PARTITIONS);
     const wrong = [...ref.latest].filter(([m, f]) => states.get(m)?.ts !== f.ts || states.get(m)?.lat !== f.lat);
     expect(wrong).toEqual([]);
