@@ -2,7 +2,9 @@
 # Regenerate test/golden/gpsdecode/*.jsonl.gz: gpsd's `gpsdecode -j` output for every bundled
 # capture. Committed so the differential test does not depend on the gpsd installed in CI; the
 # test also re-runs gpsdecode when it is installed and checks the stored copy still matches.
-# -s (split24) prints type 24 parts A and B as received, as aisflow does.
+# -j (scaled) rather than -u (unscaled): the scaled numbers check our scaling against gpsd's
+# (within the digits gpsd printed), and -u does not remove gpsd's words ("nan", "N/A", text
+# status) anyway. -s (split24) prints type 24 parts A and B as received, as aisflow does.
 # gzip -n: no name/time in the header, so regenerating unchanged output changes no bytes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
