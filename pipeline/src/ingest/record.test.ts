@@ -29,6 +29,14 @@ describe('fnv1a64', () => {
   });
 });
 
+describe('recordKey', () => {
+  it.each([0, 1, 2, 5, 9, 10, -1, 2.5])('is the FNV-1a of "payload,fillBits" (fill bits %d)', (fill) => {
+    for (const payload of ['', '13aEOK?P00PD2wVMdLDRhgvL289?', '55NBjP01mtGIL@CW;SM<D60P5Ld000000000000P0`<3557l0<50@kk@K5h@00000000000']) {
+      expect(recordKey(payload, fill)).toBe(fnvBig(`${payload},${fill}`));
+    }
+  });
+});
+
 describe('toRecord', () => {
   it('keys a report by payload and fill bits only', () => {
     const message = { type: 1, repeat: 0, mmsi: 244670000 };

@@ -8,8 +8,15 @@ import type { AisRecordV1 } from '../shared/ais-record.js';
  * collide rarely among reports heard within minutes of each other.
  */
 export function fnv1a64(text: string): string {
-  let hi = 0xcbf29ce4;
-  let lo = 0x84222325;
+  return fnvHex(fnvAdd(FNV_HI, FNV_LO, text));
+}
+
+const FNV_HI = 0xcbf29ce4;
+const FNV_LO = 0x84222325;
+/** running FNV state: the two halves, updated in place so hashing several parts allocates nothing */
+const state = { hi: 0, lo: 0 };
+
+function fnvAdd(hi: number, lo: number, text: string): typeof state {
   for (let i = 0; i < text.length; i++) {
     lo = (lo ^ (text.charCodeAt(i) & 0xff)) >>> 0;
     // h * 0x100000001b3 mod 2^64 = h * 0x1b3 + (h << 40)
@@ -19,7 +26,13 @@ export function fnv1a64(text: string): string {
     hi = (hi * 0x1b3 + carry + ((lo << 8) >>> 0)) >>> 0;
     lo = low;
   }
-  return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
+  state.hi = hi;
+  state.lo = lo;
+  return state;
+}
+
+function fnvHex(s: typeof state): string {
+  return s.hi.toString(16).padStart(8, '0') + s.lo.toString(16).padStart(8, '0');
 }
 
 /**
@@ -27,8 +40,12 @@ export function fnv1a64(text: string): string {
  * only on the armoured payload and the fill bits (not on tag blocks, channel or sequence ids).
  */
 export function recordKey(payload: string, fillBits: number): string {
-  return fnv1a64(`${payload},${fillBits}`);
+  // Same hash as fnv1a64(`${payload},${fillBits}`), without building (and flattening) that string per record.
+  const s = fnvAdd(FNV_HI, FNV_LO, payload);
+  return fnvHex(fnvAdd(s.hi, s.lo, fillBits >= 0 && fillBits <= 9 && fillBits === (fillBits | 0) ? FILL[fillBits]! : `,${fillBits}`));
 }
+
+const FILL = Array.from({ length: 10 }, (_, i) => `,${i}`);
 
 export function toRecord(message: AisMessage, meta: SentenceMeta): AisRecordV1 {
   return {
