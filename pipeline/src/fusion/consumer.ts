@@ -56,6 +56,7 @@ export class PartitionConsumer {
   private loop: Promise<void> | undefined;
   private running = false;
   private paused = false;
+  private pulling = false;
 
   constructor(private readonly o: PartitionConsumerOptions) {}
 
@@ -106,9 +107,22 @@ export class PartitionConsumer {
   }
 
   private async pull(): Promise<void> {
-    const consumer = await this.o.js.consumers.get(this.o.names.stream, consumerName(this.o.partition));
-    if (!this.running || this.paused) return;
-    this.messages = await consumer.consume({
+    // one pull at a time: a pause and resume in quick succession must not leave two running
+    if (this.pulling || this.messages) return;
+    this.pulling = true;
+    try {
+      const consumer = await this.o.js.consumers.get(this.o.names.stream, consumerName(this.o.partition));
+      if (!this.running || this.paused) return;
+      this.messages = await this.consume(consumer);
+    } finally {
+      this.pulling = false;
+    }
+    // paused or stopped while consume() was being set up: stop it again
+    if (this.paused || !this.running) this.stopPulling();
+  }
+
+  private consume(consumer: Awaited<ReturnType<JetStreamClient['consumers']['get']>>): Promise<ConsumerMessages> {
+    return consumer.consume({
       max_messages: this.o.maxAckPending,
       callback: (m) => {
         // deliveries already on the wire when pulling stopped go straight back

@@ -33,7 +33,7 @@ describe('fusion through store outages (real stores; private PgBouncer and redis
     await t?.cleanup();
   });
 
-  it.each(['postgres', 'redis'] as const)('%s down for 10 s: the breaker opens, pulling stops, and afterwards nothing is lost or doubled', async (store) => {
+  it.each(['postgres', 'redis'] as const)('%s down for 10 s: the breaker opens, pulling stops, and afterwards nothing is lost or doubled', { timeout: 200_000 }, async (store) => {
     const service = store === 'postgres' ? bouncer : redis;
     const base = store === 'postgres' ? 219_000_000 : 229_000_000;
     const { metrics, registry } = testMetrics();
@@ -66,7 +66,7 @@ describe('fusion through store outages (real stores; private PgBouncer and redis
         const states = await stores.readAll([...ref.latest.keys()], PARTITIONS);
         return [...ref.latest].every(([m, f]) => states.get(m)?.ts === f.ts);
       };
-      expect(await waitFor(caughtUp, 60_000, 250)).toBe(true);
+      expect(await waitFor(caughtUp, 120_000, 250)).toBe(true);
       const states = await stores.readAll([...ref.latest.keys()], PARTITIONS);
       const wrong = [...ref.latest].filter(([m, f]) => states.get(m)?.ts !== f.ts || states.get(m)?.lat !== f.lat);
       expect(wrong.map(([m]) => m)).toEqual([]);
