@@ -1,10 +1,14 @@
 import { context, propagation, trace, type Context, type TextMapGetter, type TextMapSetter, type Tracer } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { core, NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { createRequire } from 'node:module';
+import type * as OtlpHttp from '@opentelemetry/exporter-trace-otlp-http';
+import type * as Resources from '@opentelemetry/resources';
+import type * as SdkNode from '@opentelemetry/sdk-node';
+import type * as SdkTraceBase from '@opentelemetry/sdk-trace-base';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type * as SemConv from '@opentelemetry/semantic-conventions';
 import type { MsgHdrs } from '@nats-io/transport-node';
+
+const lazyRequire = createRequire(import.meta.url);
 
 /**
  * W3C trace context carried in NATS message headers (`traceparent`, `tracestate`), so one trace
@@ -61,9 +65,17 @@ export interface TracingHandle {
  * ask for traces pays nothing. Only traces: metrics are prom-client's, logs are pino's.
  */
 export function startTracing(serviceName: string, options: TracingOptions): TracingHandle {
+  if (!options.otlp && (options.spanProcessors ?? []).length === 0) return { enabled: false, shutdown: async () => {} };
+  // Loaded only when tracing is on: the SDK and its exporters take about two seconds of CPU to
+  // import, which every process start and every test that spawns a process would otherwise pay.
+  const { OTLPTraceExporter } = lazyRequire('@opentelemetry/exporter-trace-otlp-http') as typeof OtlpHttp;
+  const { resourceFromAttributes } = lazyRequire('@opentelemetry/resources') as typeof Resources;
+  const { core, NodeSDK } = lazyRequire('@opentelemetry/sdk-node') as typeof SdkNode;
+  const { BatchSpanProcessor } = lazyRequire('@opentelemetry/sdk-trace-base') as typeof SdkTraceBase;
+  const { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } = lazyRequire('@opentelemetry/semantic-conventions') as typeof SemConv;
+
   const processors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
   if (options.otlp) processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: options.otlp.url, headers: options.otlp.headers })));
-  if (processors.length === 0) return { enabled: false, shutdown: async () => {} };
 
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({
