@@ -99,7 +99,7 @@ export async function startPipeline(options: { capture: string; partitions?: num
     if (code !== 0) throw new Error(`aisflow migrate exited ${code}:\n${tail(migrate.logFile)}`);
     children.push(spawnAisflow('ingest', ['ingest', '--file', options.capture, '--source-id', 'capture'], { ...common, AISFLOW_HTTP_PORT: String(ports.ingest) }, join(logDir, 'ingest.log')));
     // Ingest creates the stream; fusion needs it.
-    await waitFor('stream created', 60_000, async () => {
+    await waitFor('stream created', 150_000, async () => {
       const nc = await connect({ servers: '127.0.0.1:4222' });
       try {
         await (await jetstreamManager(nc)).streams.info(names.stream);
