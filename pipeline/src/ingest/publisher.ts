@@ -61,7 +61,11 @@ interface Outgoing {
 }
 
 const TAIL = ']}';
-/** first capacity of a batch buffer; it doubles as records come (a batch under light load stays small) */
+/**
+ * Smallest first capacity of a batch buffer. A new batch starts at the size its partition's last
+ * batch reached (+25%), so a busy partition does not regrow (allocate and copy) through every
+ * doubling for each batch, and a quiet one stays small.
+ */
 const INITIAL_BATCH_BYTES = 16 * 1024;
 /** a sealed batch is copied to its exact size when its buffer wastes more than this while in flight */
 const MAX_SLACK_BYTES = 64 * 1024;
@@ -89,6 +93,8 @@ const STAGE_RECORDS = 32;
  */
 export class BatchPublisher {
   private readonly open = new Map<number, OpenBatch>();
+  /** bytes of each partition's last sealed batch: the first capacity of its next one */
+  private readonly lastBatchBytes: number[] = [];
   /** open batches in the order they were opened (oldest first); sealed ones are skipped lazily */
   private openOrder: OpenBatch[] = [];
   private readonly ready: Outgoing[] = [];
@@ -151,7 +157,7 @@ export class BatchPublisher {
 
   private openBatch(partition: number, openedAt: number): OpenBatch {
     const head = `{"v":1,"partition":${partition},"records":[`;
-    const buf = Buffer.allocUnsafe(Math.max(INITIAL_BATCH_BYTES, head.length * 2));
+    const buf = Buffer.allocUnsafe(Math.max(INITIAL_BATCH_BYTES, head.length * 2, Math.ceil((this.lastBatchBytes[partition] ?? 0) * 1.25)));
     const batch: OpenBatch = { partition, buf, len: buf.write(head, 0, 'latin1'), count: 0, staged: [], openedAt, sealed: false };
     this.open.set(partition, batch);
     this.openOrder.push(batch);
@@ -290,6 +296,7 @@ export class BatchPublisher {
     this.open.delete(batch.partition);
     this.seq += 1;
     batch.len += batch.buf.write(TAIL, batch.len, 'latin1');
+    this.lastBatchBytes[batch.partition] = batch.len;
     // The buffer is handed over, not copied, unless much of it would sit unused until the ack.
     const data = batch.buf.length - batch.len > MAX_SLACK_BYTES ? Buffer.from(batch.buf.subarray(0, batch.len)) : batch.buf.subarray(0, batch.len);
     this.ready.push({
