@@ -76,7 +76,7 @@ export async function publishRecords(nc: NatsConnection, names: NatsNames, parti
 }
 
 /** A position report record as ingest would produce it. */
-export function positionRecord(mmsi: number, rx: number, lat: number, lon: number, src = 'rx-a', key?: string): AisRecordV1 {
+export function positionRecord(mmsi: number, rx: number, lat: number, lon: number, src = 'rx-a', key?: string, second: number | null = null): AisRecordV1 {
   return {
     v: 1,
     key: key ?? `${mmsi.toString(36)}-${rx.toString(36)}-${Math.round(lat * 1e4)}-${Math.round(lon * 1e4)}`,
@@ -84,7 +84,7 @@ export function positionRecord(mmsi: number, rx: number, lat: number, lon: numbe
     rx,
     mmsi,
     type: 1,
-    msg: { type: 1, repeat: 0, mmsi, lat, lon, speed: 12.3, course: 45, heading: 44, status: 0, second: null },
+    msg: { type: 1, repeat: 0, mmsi, lat, lon, speed: 12.3, course: 45, heading: 44, status: 0, second },
   };
 }
 
@@ -109,7 +109,10 @@ export function fleetRecords(options: { vessels: number; reports: number; source
       const lat = 50 + (v % 100) * 0.1 + k * 0.001;
       const lon = 3 + Math.floor(v / 100) * 0.1;
       const key = `f${mmsi}-${k}`;
-      options.sources.forEach((src, i) => out.push(positionRecord(mmsi, rx + i * 150, lat, lon, src, key)));
+      // the transmitter's UTC second, as real reports carry: receivers hearing it a little later
+      // (even across a second boundary) still agree on the report time
+      const second = Math.floor(rx / 1000) % 60;
+      options.sources.forEach((src, i) => out.push(positionRecord(mmsi, rx + i * 150, lat, lon, src, key, second)));
     }
   }
   return out;
@@ -120,8 +123,14 @@ export function fleetReference(records: AisRecordV1[]) {
   const latest = new Map<number, { ts: number; lat: number; lon: number }>();
   const keys = new Set<string>();
   for (const r of records) {
-    const ts = Math.floor(r.rx / 1000) * 1000;
-    keys.add(`${r.mmsi}:${r.key}`);
+    // report time: the last time at or before rx (+5 s) whose UTC second is the report's
+    const second = r.msg.second;
+    let ts = Math.floor(r.rx / 1000) * 1000;
+    if (typeof second === 'number') {
+      ts = Math.floor(r.rx / 60_000) * 60_000 + second * 1000;
+      if (ts > r.rx + 5_000) ts -= 60_000;
+    }
+    keys.add(`${r.mmsi}:${ts}:${r.key}`);
     const cur = latest.get(r.mmsi);
     if (!cur || ts > cur.ts) latest.set(r.mmsi, { ts, lat: r.msg.lat as number, lon: r.msg.lon as number });
   }
