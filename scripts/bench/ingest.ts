@@ -4,10 +4,13 @@
  * Prints, from the same run:
  *   0. where the time goes: decode-only and record-key hash rates (no NATS; warms the JIT);
  *   1. the baseline: one record per JetStream message, async publish with a window;
- *   2. ingest: records/s and batches/s, file to acknowledged, and the process's CPU time.
+ *   2. ingest: records/s and batches/s, file to acknowledged, and the process's CPU time, for
+ *      BENCH_INGEST_PASSES passes (default 2): the first also warms the JIT of the publish path and
+ *      the NATS client, the later ones show the steady state of a long-running ingest process.
  * The streams it creates are deleted at the end. Figures on a shared 2-core box are noisy.
  * Options (env): BENCH_COPIES (capture repetitions, default 4), BENCH_BASELINE_RECORDS (default 60000),
- * BENCH_INFLIGHT (publish window, default 64), BENCH_LINGER_MS (default 5), BENCH_MAX_PENDING (default 100000).
+ * BENCH_INFLIGHT (publish window, default 64), BENCH_LINGER_MS (default 5), BENCH_MAX_PENDING (default 100000),
+ * BENCH_INGEST_PASSES (default 2).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,6 +37,7 @@ const baselineRecords = Number(process.env.BENCH_BASELINE_RECORDS ?? 60_000);
 const inflight = Number(process.env.BENCH_INFLIGHT ?? 64);
 const lingerMs = Number(process.env.BENCH_LINGER_MS ?? 5);
 const maxPending = Number(process.env.BENCH_MAX_PENDING ?? 100_000);
+const passes = Number(process.env.BENCH_INGEST_PASSES ?? 2);
 const capturePath = 'pipeline/data/ais/aishub-3min-sample.nmea';
 const P = 64;
 
@@ -115,8 +119,8 @@ try {
   }
 
   // 2. Ingest: file source through the real service (decode, batch, publish, ack).
-  {
-    const n = names('ingest');
+  for (let pass = 1; pass <= passes; pass++) {
+    const n = names(`ingest${pass}`);
     created.push(n.stream, n.dlqStream);
     const registry = new Registry();
     const metrics = createIngestMetrics(registry);
@@ -139,7 +143,7 @@ try {
       metrics,
       logger: createLogger({ name: 'bench', level: 'error' }),
       clock: systemClock,
-      runId: `bench-${id}`,
+      runId: `bench-${id}-${pass}`,
     });
     await service.start();
     const t0 = performance.now();
@@ -160,7 +164,7 @@ try {
     const total = buckets.at(-1)?.value ?? 0;
     const p99 = buckets.find((b) => b.value >= total * 0.99)?.labels.le;
     console.log(
-      `ingest    file → JetStream (batches ≤1000 records/256 KiB, linger ${lingerMs} ms, ${inflight} in flight, pause at ${fmt(maxPending)} pending): ${fmt(recs / s)} records/s, ${fmt(batches / s)} batches/s` +
+      `ingest ${pass} file → JetStream (batches ≤1000 records/256 KiB, linger ${lingerMs} ms, ${inflight} in flight, pause at ${fmt(maxPending)} pending): ${fmt(recs / s)} records/s, ${fmt(batches / s)} batches/s` +
         `  (${fmt(recs)} records in ${fmt(batches)} batches, avg ${(recs / batches).toFixed(0)}/batch, ${fmt(dlq)} dead letters, ${s.toFixed(2)} s, avg ack ${((sum / batches) * 1000).toFixed(1)} ms, p99 ack ≤ ${p99} s${left ? `, ${left} NOT ACKED` : ''})`,
     );
     const info = await jsm.streams.info(n.stream);
