@@ -51,32 +51,33 @@ export function createDecoder(options: DecoderOptions): AisStreamDecoder {
     receivedAt,
   });
 
-  /** De-armour and decode a whole payload; `fills` are the fill bits of each fragment when there are several. */
-  const finish = (payload: string, fill: number, meta: Omit<SentenceMeta, 'payload' | 'fillBits'>, parts?: { payloads: string[]; fills: number[] }): DecodeOutcome => {
+  /**
+   * De-armour and decode a whole payload; `parts` (payloads and fill bits of each fragment) only
+   * when there are several. The meta fields come as arguments, not as an object: the outcome's
+   * meta is the only object built for them.
+   */
+  const finish = (
+    payload: string,
+    fill: number,
+    source: string,
+    receivedAt: number,
+    timeFromTagBlock: boolean,
+    talker: string,
+    formatter: 'VDM' | 'VDO',
+    channel: string,
+    raws: string[],
+    parts?: { payloads: string[]; fills: number[] },
+  ): DecodeOutcome => {
     let padded = false;
     if (parts) for (let i = 0; i < parts.fills.length - 1; i++) if (parts.fills[i] !== 0) padded = true;
     const bad = padded ? loadFragments(bits, parts!.payloads, parts!.fills) : bits.load(payload, fill);
-    const raw = meta.raw.length === 1 ? meta.raw[0]! : meta.raw.join('\n');
     if (bad >= 0) {
-      return reject('bad_armor_char', `payload character ${JSON.stringify(payload[bad])} at ${bad} is not 6-bit armour`, raw, meta.source, meta.receivedAt);
+      return reject('bad_armor_char', `payload character ${JSON.stringify(payload[bad])} at ${bad} is not 6-bit armour`, joinRaw(raws), source, receivedAt);
     }
     const result = decodeBits(bits);
-    if (!result.ok) return reject(result.reason, result.detail, raw, meta.source, meta.receivedAt);
-    return {
-      kind: 'message',
-      message: result.message,
-      meta: {
-        source: meta.source,
-        receivedAt: meta.receivedAt,
-        timeFromTagBlock: meta.timeFromTagBlock,
-        talker: meta.talker,
-        formatter: meta.formatter,
-        channel: meta.channel,
-        raw: meta.raw,
-        payload,
-        fillBits: fill,
-      },
-    };
+    if (!result.ok) return reject(result.reason, result.detail, joinRaw(raws), source, receivedAt);
+    const meta: SentenceMeta = { source, receivedAt, timeFromTagBlock, talker, formatter, channel, raw: raws, payload, fillBits: fill };
+    return { kind: 'message', message: result.message, meta };
   };
 
   const decodeString = (line: string, context?: { source?: string; receivedAt?: number }): DecodeOutcome => {
@@ -103,15 +104,7 @@ export function createDecoder(options: DecoderOptions): AisStreamDecoder {
     const timeFromTagBlock = lineTime !== null;
 
     if (sentence.count === 1) {
-      return finish(sentence.payload, sentence.fill, {
-        source,
-        receivedAt,
-        timeFromTagBlock,
-        talker: sentence.talker,
-        formatter: sentence.formatter,
-        channel: sentence.channel,
-        raw: [raw],
-      });
+      return finish(sentence.payload, sentence.fill, source, receivedAt, timeFromTagBlock, sentence.talker, sentence.formatter, sentence.channel, [raw]);
     }
     // The key uses the tag-block source, not a USCG trailer's receiver id: USCG feeds put the
     // trailer on some parts only (gpsd-sample.aivdm has a type 8 whose part 2 alone carries it).
@@ -122,15 +115,7 @@ export function createDecoder(options: DecoderOptions): AisStreamDecoder {
     if (added.kind === 'fragment') return FRAGMENT;
     if (added.kind === 'reject') return reject(added.reason, added.detail, raw, source, receivedAt);
     const p = added.partial;
-    return finish(p.payloads.join(''), p.fill, {
-      source: p.source,
-      receivedAt: p.receivedAt,
-      timeFromTagBlock: p.timeFromTagBlock,
-      talker: p.talker,
-      formatter: p.formatter,
-      channel: p.channel,
-      raw: p.raws,
-    }, p);
+    return finish(p.payloads.join(''), p.fill, p.source, p.receivedAt, p.timeFromTagBlock, p.talker, p.formatter, p.channel, p.raws, p);
   };
 
   return {
@@ -158,13 +143,28 @@ export function createDecoder(options: DecoderOptions): AisStreamDecoder {
   };
 }
 
+const joinRaw = (raws: readonly string[]): string => (raws.length === 1 ? raws[0]! : raws.join('\n'));
+
 /**
  * Bytes to a string with one char per byte. Latin-1, not UTF-8: AIS is 7-bit ASCII, and a
  * byte-exact view keeps invalid UTF-8 visible in rejects instead of turning it into U+FFFD.
  */
 function latin1(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return FAST_LATIN1 ? (b as Latin1Buffer).latin1Slice(0, b.length) : b.toString('latin1');
 }
+
+/**
+ * Node's own `Buffer#latin1Slice`, which `toString('latin1', from, to)` ends in. Calling it
+ * directly skips the encoding lookup and argument checks `toString` repeats for every line
+ * (about half the cost of turning a short line into a string). Not in the typings, so it is
+ * looked up once, with `toString` as the fallback if a runtime ever drops it.
+ */
+type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
+const FAST_LATIN1 = typeof (Buffer.prototype as Partial<Latin1Buffer>).latin1Slice === 'function';
+/** `buf` bytes [from, to) as latin1 text; callers keep 0 <= from <= to <= buf.length. */
+const latin1Of = (buf: Buffer, from: number, to: number): string =>
+  FAST_LATIN1 ? (buf as Latin1Buffer).latin1Slice(from, to) : buf.toString('latin1', from, to);
 
 /**
  * Splits a byte stream into lines (LF, CRLF or lone CR) without decoding whole chunks to
@@ -203,9 +203,9 @@ export class LineSplitter {
         this.keep(chunk, pos, end);
         const line = this.carry;
         this.carry = null;
-        onLine(line.toString('latin1'));
+        onLine(latin1Of(line, 0, line.length));
       } else {
-        onLine(chunk.toString('latin1', pos, Math.min(end, pos + cap)));
+        onLine(latin1Of(chunk, pos, Math.min(end, pos + cap)));
       }
       pos = end + 1;
       if (chunk[end] === 13) {
@@ -223,7 +223,7 @@ export class LineSplitter {
     if (this.carry !== null) {
       const line = this.carry;
       this.carry = null;
-      onLine(line.toString('latin1'));
+      onLine(latin1Of(line, 0, line.length));
     }
   }
 
