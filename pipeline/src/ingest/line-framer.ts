@@ -10,6 +10,16 @@ export interface LineSink {
   tooLong(sample: string, bytes: number): void;
 }
 
+/**
+ * Node's own `Buffer#latin1Slice`, which `toString('latin1', from, to)` ends in: calling it
+ * directly skips the encoding lookup and argument checks `toString` repeats for every line. Not
+ * in the typings, so it is looked up once, with `toString` as the fallback.
+ */
+type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
+const FAST_LATIN1 = typeof (Buffer.prototype as Partial<Latin1Buffer>).latin1Slice === 'function';
+const latin1Of = (buf: Buffer, from: number, to: number): string =>
+  FAST_LATIN1 ? (buf as Latin1Buffer).latin1Slice(from, to) : buf.toString('latin1', from, to);
+
 export class LineFramer {
   private partial: Buffer[] = [];
   private partialBytes = 0;
@@ -37,7 +47,7 @@ export class LineFramer {
       if (nl !== -1 && this.partialBytes === 0 && this.discarding === 0 && end - start <= this.maxLineBytes) {
         // Fast path: the whole line is inside this chunk; no copy.
         const cr = end > start && chunk[end - 1] === 13 ? 1 : 0;
-        this.sink.line(chunk.toString('latin1', start, end - cr));
+        this.sink.line(latin1Of(chunk, start, end - cr));
         start = nl + 1;
         continue;
       }
