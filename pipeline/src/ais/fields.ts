@@ -112,6 +112,27 @@ export function layoutBits(fields: readonly FieldSpec[]): number {
 const runtime = { u: readU, s: readS, t: readText, h: readHex, rot: rateOfTurn };
 
 /**
+ * `readU` unrolled for a constant offset and width: the same arithmetic as `readU` (first
+ * symbol masked, whole symbols times 64, the last one shifted), with every index, mask and
+ * shift worked out here instead of per message. `y` is the reader's `b.sym`.
+ */
+function inlineU(pos: number, len: number): string {
+  let idx = Math.floor(pos / 6);
+  const avail = 6 - (pos - idx * 6);
+  const first = `(y[${idx}] & ${(1 << avail) - 1})`;
+  if (len <= avail) return `(${first} >> ${avail - len})`;
+  let e = first;
+  let remaining = len - avail;
+  idx++;
+  while (remaining >= 6) {
+    e = `(${e} * 64 + y[${idx++}])`;
+    remaining -= 6;
+  }
+  if (remaining > 0) e = `(${e} * ${1 << remaining} + (y[${idx}] >> ${6 - remaining}))`;
+  return e;
+}
+
+/**
  * Compile a table into a specialised reader: the generated function reads each field at its
  * constant offset and builds the output object in one literal (one hidden class per layout),
  * which is what lets the generic decoder keep up with hand-written ones. Still table-driven:
@@ -143,14 +164,22 @@ export function compileLayout(layout: Layout, base = 0): CompiledLayout {
     return tests.length ? `(${tests.join(' || ')} ? null : ${value})` : value;
   };
 
+  // Fields at a constant offset (all but those after a variable-length field) are read inline.
+  const constant = (at: string): boolean => /^\d+$/.test(at);
   const expr = (f: FieldSpec, at: string): string => {
     switch (f.kind) {
       case 'u':
-        return numeric(f, `u(b, ${at}, ${f.bits})`);
-      case 's':
-        return numeric(f, `s(b, ${at}, ${f.bits})`);
+        return numeric(f, constant(at) ? inlineU(Number(at), f.bits) : `u(b, ${at}, ${f.bits})`);
+      case 's': {
+        if (!constant(at)) return numeric(f, `s(b, ${at}, ${f.bits})`);
+        // two's complement, as readS does
+        const raw = `v${tmp++}`;
+        const half = 2 ** (f.bits - 1);
+        decls.push(`const ${raw} = ${inlineU(Number(at), f.bits)};`);
+        return numeric(f, `(${raw} >= ${half} ? ${raw} - ${half * 2} : ${raw})`);
+      }
       case 'bool':
-        return `u(b, ${at}, 1) === 1`;
+        return constant(at) ? `${inlineU(Number(at), 1)} === 1` : `u(b, ${at}, 1) === 1`;
       case 'text':
         return `t(b, ${at}, ${f.bits / 6})`;
       default:
@@ -215,7 +244,7 @@ export function compileLayout(layout: Layout, base = 0): CompiledLayout {
     if (i === restIndex) tailStart = off;
   });
 
-  const body = `"use strict";\nreturn function read(b) {\n  const n = b.length;\n  ${decls.join('\n  ')}\n  return { ${props.join(', ')} };\n};`;
+  const body = `"use strict";\nreturn function read(b) {\n  const n = b.length;\n  const y = b.sym;\n  ${decls.join('\n  ')}\n  return { ${props.join(', ')} };\n};`;
   const read = new Function('u', 's', 't', 'h', 'rot', body)(runtime.u, runtime.s, runtime.t, runtime.h, runtime.rot) as CompiledLayout['read'];
   return { name: layout.name, fields: layout.fields, minBits, maxBits: off, variable: restIndex >= 0, read, ...(layout.finish ? { finish: layout.finish } : {}) };
 }
