@@ -158,12 +158,13 @@ const isReceiverId = (s: string): boolean => {
   return true;
 };
 
-// Common talkers and channels as constants: no string is cut out of the line for them.
-const TALKERS: Record<number, string> = {};
-for (const t of ['AI', 'AB', 'AD', 'AN', 'AR', 'AS', 'AT', 'AX', 'BS', 'SA']) TALKERS[t.charCodeAt(0) * 256 + t.charCodeAt(1)] = t;
-const talkerOf = (t0: number, t1: number, line: string, start: number): string => TALKERS[t0 * 256 + t1] ?? line.slice(start + 1, start + 3);
-const CHANNELS: Record<number, string> = { 65: 'A', 66: 'B', 49: '1', 50: '2' };
-const channelOf = (c: number): string => CHANNELS[c] ?? String.fromCharCode(c);
+// Talkers and one-character channels from tables built once: no string is cut out of the line
+// for them, and a dense array index is cheaper than a keyed lookup. Every talker is two
+// capital letters (checked before the lookup), so 26 x 26 entries cover them all.
+const TALKERS: readonly string[] = Array.from({ length: 26 * 26 }, (_, i) => String.fromCharCode(65 + Math.floor(i / 26), 65 + (i % 26)));
+const talkerOf = (t0: number, t1: number): string => TALKERS[(t0 - 65) * 26 + (t1 - 65)]!;
+const CHANNELS: readonly string[] = Array.from({ length: 256 }, (_, c) => String.fromCharCode(c));
+const channelOf = (c: number): string => (c < 256 ? CHANNELS[c]! : String.fromCharCode(c));
 
 /**
  * Parse one line without its line ending. Never throws: every input gets a sentence, a skip
@@ -286,7 +287,7 @@ export function parseLine(line: string): ParseResult {
 
   return {
     kind: 'sentence',
-    talker: talkerOf(t0, t1, line, start),
+    talker: talkerOf(t0, t1),
     formatter: f2 === 77 ? 'VDM' : 'VDO',
     count,
     num,
