@@ -1,22 +1,21 @@
 import { hostname } from 'node:os';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import type { Command } from 'commander';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createDlqAdmin } from '../dlq/admin.js';
 import { ApiEnv, type ApiConfig } from '../config/api.js';
 import { storeSettingsFrom } from '../config/store.js';
 import { openVesselQueries } from '../store/index.js';
-import { ConfigError, loadConfig } from '../config/load-config.js';
 import { buildServer } from '../api/server.js';
 import { natsStreamStats } from '../api/stream-stats.js';
 import { natsUpdateFeed } from '../api/update-feed.js';
 import { createLogger } from '../telemetry/logger.js';
 import { createApiMetrics } from '../telemetry/metrics/api.js';
 import { startTracing, tracingOptionsFromEnv } from '../telemetry/tracing.js';
+import { connectNatsForever, EXIT_CONFIG, loadProcessConfig } from './process-kit.js';
 
 /** Exit codes: distinct, so an operator can tell a bad configuration from a crash. */
-export const EXIT_CONFIG = 78; // EX_CONFIG
+export { EXIT_CONFIG };
 
 export function register(command: Command): void {
   command
@@ -28,16 +27,8 @@ export function register(command: Command): void {
 }
 
 async function run(flags: { port?: number }): Promise<number> {
-  let config: Readonly<ApiConfig>;
-  try {
-    config = loadConfig(ApiEnv, process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`aisflow api: ${err.message}\n`);
-      return EXIT_CONFIG;
-    }
-    throw err;
-  }
+  const config: Readonly<ApiConfig> | null = loadProcessConfig('api', ApiEnv, process.env);
+  if (!config) return EXIT_CONFIG;
   const logger = createLogger({ name: 'api', level: config.AISFLOW_LOG_LEVEL });
   const tracing = startTracing('aisflow-api', tracingOptionsFromEnv(process.env));
   const registry = new Registry();
@@ -45,18 +36,7 @@ async function run(flags: { port?: number }): Promise<number> {
   const metrics = createApiMetrics(registry);
   const names = { stream: config.AISFLOW_NATS_STREAM, dlqStream: config.AISFLOW_NATS_DLQ_STREAM, prefix: config.AISFLOW_NATS_SUBJECT_PREFIX };
 
-  const nc = await connect({
-    servers: config.AISFLOW_NATS_URL.split(',').map((s) => s.trim()),
-    name: `aisflow-api-${hostname()}`,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 500,
-    waitOnFirstConnect: true,
-  });
-  (async () => {
-    for await (const s of nc.status()) {
-      if (s.type === 'disconnect' || s.type === 'reconnect') logger.warn({ nats: s.type }, 'NATS connection status');
-    }
-  })().catch(() => {});
+  const nc = await connectNatsForever(config.AISFLOW_NATS_URL, `aisflow-api-${hostname()}`, logger);
 
   const stores = await openVesselQueries(storeSettingsFrom(config, { keyPrefix: config.AISFLOW_KEY_PREFIX, partitions: config.AISFLOW_PARTITIONS }));
   const feed = natsUpdateFeed(nc, names, () => logger.debug('unparsable live update skipped'));

@@ -1,9 +1,7 @@
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
-import { connect } from '@nats-io/transport-node';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { decideSettingsFrom, FusionEnv, trustSettingsFrom } from '../config/fusion.js';
-import { ConfigError, loadConfig } from '../config/load-config.js';
 import { defaultDecideSettings } from '../fusion/decide.js';
 import { defaultTrustSettings } from '../fusion/trust.js';
 import { FusionWorker } from '../fusion/worker.js';
@@ -13,9 +11,10 @@ import { createLogger, type Logger } from '../telemetry/logger.js';
 import { createFusionMetrics, type FusionMetrics } from '../telemetry/metrics/fusion.js';
 import { startTracing, tracingOptionsFromEnv } from '../telemetry/tracing.js';
 import { openFusionStores } from './fusion-stores.js';
+import { connectNatsForever, EXIT_CONFIG, loadProcessConfig } from './process-kit.js';
 
 /** Exit codes (docs/fusion.md). */
-export const EXIT_CONFIG = 78; // EX_CONFIG: an environment variable is invalid
+export { EXIT_CONFIG };
 export const EXIT_DRAIN_INCOMPLETE = 1; // SIGTERM: in-flight batches did not finish in time
 
 export function register(command: Command): void {
@@ -26,16 +25,8 @@ export function register(command: Command): void {
 }
 
 async function run(): Promise<number> {
-  let config: Readonly<FusionEnv>;
-  try {
-    config = loadConfig(FusionEnv, process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`aisflow fusion: ${err.message}\n`);
-      return EXIT_CONFIG;
-    }
-    throw err;
-  }
+  const config: Readonly<FusionEnv> | null = loadProcessConfig('fusion', FusionEnv, process.env);
+  if (!config) return EXIT_CONFIG;
   const memberId = config.AISFLOW_MEMBER_ID ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}`;
   const logger: Logger = createLogger({ name: 'fusion', level: config.AISFLOW_LOG_LEVEL });
   const tracing = startTracing('aisflow-fusion', tracingOptionsFromEnv(process.env));
@@ -43,18 +34,7 @@ async function run(): Promise<number> {
   collectDefaultMetrics({ register: registry });
   const metrics: FusionMetrics = createFusionMetrics(registry);
 
-  const nc = await connect({
-    servers: config.AISFLOW_NATS_URL.split(',').map((s) => s.trim()),
-    name: `aisflow-fusion-${memberId}`,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 500,
-    waitOnFirstConnect: true,
-  });
-  (async () => {
-    for await (const s of nc.status()) {
-      if (s.type === 'disconnect' || s.type === 'reconnect') logger.warn({ nats: s.type }, 'NATS connection status');
-    }
-  })().catch(() => {});
+  const nc = await connectNatsForever(config.AISFLOW_NATS_URL, `aisflow-fusion-${memberId}`, logger);
 
   const stores = await openFusionStores(config, logger, metrics);
   // the readiness check runs before the worker exists (ops server first, so probes answer)

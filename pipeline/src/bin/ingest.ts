@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { connect } from '@nats-io/transport-node';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { IngestEnv, parseSourcesDocument, secretEnvNames, type SourceConfig } from '../config/ingest.js';
 import { ConfigError, loadConfig } from '../config/load-config.js';
@@ -13,9 +12,10 @@ import { buildOpsServer } from '../telemetry/http-server.js';
 import { createLogger } from '../telemetry/logger.js';
 import { createIngestMetrics } from '../telemetry/metrics/ingest.js';
 import { startTracing, tracingOptionsFromEnv } from '../telemetry/tracing.js';
+import { connectNatsForever, EXIT_CONFIG } from './process-kit.js';
 
 /** Exit codes (docs/ingest.md): distinct, so an operator can tell a bad config from a crash. */
-export const EXIT_CONFIG = 78; // EX_CONFIG: an env variable or the sources document is invalid
+export { EXIT_CONFIG };
 export const EXIT_STREAM_CONFLICT = 65; // the existing stream cannot be changed to the configuration
 export const EXIT_DRAIN_INCOMPLETE = 1; // SIGTERM: some records could not be acknowledged in time
 
@@ -119,19 +119,7 @@ export async function run(flags: IngestFlags, processEnv: NodeJS.ProcessEnv, wri
     fragmentTimeoutMs: config.AISFLOW_FRAGMENT_TIMEOUT_MS,
   };
 
-  // Keep reconnecting forever: while NATS is away the publisher retries and sources pause.
-  const nc = await connect({
-    servers: config.AISFLOW_NATS_URL.split(',').map((s) => s.trim()),
-    name: `aisflow-ingest-${hostname()}`,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 500,
-    waitOnFirstConnect: true,
-  });
-  (async () => {
-    for await (const s of nc.status()) {
-      if (s.type === 'disconnect' || s.type === 'reconnect') logger.warn({ nats: s.type }, 'NATS connection status');
-    }
-  })().catch(() => {});
+  const nc = await connectNatsForever(config.AISFLOW_NATS_URL, `aisflow-ingest-${hostname()}`, logger);
 
   const service = new IngestService({
     nc,
