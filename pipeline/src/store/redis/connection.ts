@@ -44,10 +44,10 @@ function createCluster(options: RedisConnectionOptions, common: RedisOptions): C
   return new Cluster(nodes, {
     enableAutoPipelining: true,
     // ioredis groups auto-pipelined commands by the slot of their first argument; for the CAS
-    // script that is the key count, not a key, so it would mix nodes in one pipeline. The
+    // and read scripts that is the key count, not a key, so it would mix nodes in one pipeline. The
     // script is sent on its own (ioredis still routes it by its real keys); every other command
     // (HGET, GEOSEARCH, ZCARD...) starts with its key and is pipelined per node.
-    autoPipeliningIgnoredCommands: ['aisflowCas'],
+    autoPipeliningIgnoredCommands: ['aisflowCas', 'aisflowRead'],
     redisOptions: common,
     clusterRetryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 5), 2_000),
     slotsRefreshTimeout: 2_000,
