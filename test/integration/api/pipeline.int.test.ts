@@ -135,10 +135,16 @@ describe('API over the real pipeline', () => {
   });
 
   it('lists the source with its trust state', async () => {
-    const res = await get('/v1/sources');
-    expect(res.status).toBe(200);
-    const sources = (res.body as { sources: { id: string; score: number; accepted: number }[] }).sources;
-    const src = sources.find((s) => s.id === 'capture');
+    // Fusion publishes its trust views every AISFLOW_FUSION_SOURCES_INTERVAL_MS (5 s), which can
+    // come after the pipeline has caught up: poll, bounded.
+    type Source = { id: string; score: number; accepted: number };
+    let src: Source | undefined;
+    for (let attempt = 0; attempt < 60 && !src; attempt++) {
+      const res = await get('/v1/sources');
+      expect(res.status).toBe(200);
+      src = (res.body as { sources: Source[] }).sources.find((s) => s.id === 'capture');
+      if (!src) await new Promise((r) => setTimeout(r, 500));
+    }
     expect(src).toBeDefined();
     expect(src!.accepted).toBeGreaterThan(0);
   });
