@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +20,8 @@ import { natsUrl, quietLogger, testMetrics, uniqueId, waitFor } from '../../harn
  * Plausibility is switched off for this run: real captures contain GPS glitches, and the rule
  * has its own tests; everything else runs as configured.
  */
-const capture = '/work/shared/data/ais/aishub-3min-sample.nmea';
+// The bundled copy of the shared AISHub capture (same bytes; see pipeline/data/ais/README.md).
+const capture = fileURLToPath(new URL('../../../pipeline/data/ais/aishub-3min-sample.nmea', import.meta.url));
 const PARTITIONS = 8;
 const positionTypes = new Set([1, 2, 3, 9, 18, 19, 27]);
 
