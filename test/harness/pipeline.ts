@@ -5,9 +5,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { Redis } from 'ioredis';
 import pg from 'pg';
-import { baseEnv, freePort, spawnAisflow, tail, waitFor, type ManagedChild } from '../../pipeline/src/bin/demo.js';
+import { baseEnv, cleanData, freePort, localPipelineEnv, spawnAisflow, tail, waitFor, type ManagedChild } from '../../pipeline/src/bin/demo.js';
 import type { NatsNames } from '../../pipeline/src/shared/subjects.js';
 
 /**
@@ -51,21 +50,7 @@ export async function startPipeline(options: { capture: string; partitions?: num
 
   const children: ManagedChild[] = [];
   const ports = { ingest: await freePort(), fusion: await freePort(), api: await freePort() };
-  const common = {
-    ...baseEnv(process.env),
-    AISFLOW_NATS_URL: 'nats://127.0.0.1:4222',
-    AISFLOW_NATS_STREAM: names.stream,
-    AISFLOW_NATS_DLQ_STREAM: names.dlqStream,
-    AISFLOW_NATS_SUBJECT_PREFIX: names.prefix,
-    AISFLOW_PARTITIONS: String(partitions),
-    AISFLOW_KEY_PREFIX: keyPrefix,
-    AISFLOW_LOG_LEVEL: 'info',
-  };
-  const stores = {
-    AISFLOW_REDIS_MODE: 'standalone',
-    AISFLOW_REDIS_URL: 'redis://127.0.0.1:6379',
-    AISFLOW_POSTGRES_URL: `postgres://postgres@127.0.0.1:6433/${database}`,
-  };
+  const { common, stores } = localPipelineEnv({ names, partitions, keyPrefix, database, logLevel: 'info' });
   const dead = (): string | null => {
     for (const c of children) if (c.process.exitCode !== null && c.name !== 'ingest') return `${c.name} exited (${c.process.exitCode}):\n${tail(c.logFile)}`;
     return null;
@@ -73,24 +58,7 @@ export async function startPipeline(options: { capture: string; partitions?: num
 
   const stop = async (): Promise<void> => {
     for (const c of [...children].reverse()) await c.stop(30_000);
-    const nc = await connect({ servers: '127.0.0.1:4222' });
-    const jsm = await jetstreamManager(nc);
-    for (const s of [names.stream, names.dlqStream, `KV_${names.stream}_fusion_members`]) await jsm.streams.delete(s).catch(() => false);
-    await nc.close();
-    const redis = new Redis('redis://127.0.0.1:6379');
-    for (const pattern of [`${keyPrefix}:*`]) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.unlink(...keys);
-      } while (cursor !== '0');
-    }
-    redis.disconnect();
-    const c = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-    await c.end();
+    await cleanData(names, keyPrefix, database);
   };
 
   try {

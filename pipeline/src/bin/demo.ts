@@ -410,21 +410,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       return 1;
     }
     const [ingestPort, fusionPort] = [await freePort(), await freePort()];
-    const common = {
-      ...baseEnv(process.env),
-      AISFLOW_NATS_URL: 'nats://127.0.0.1:4222',
-      AISFLOW_NATS_STREAM: names.stream,
-      AISFLOW_NATS_DLQ_STREAM: names.dlqStream,
-      AISFLOW_NATS_SUBJECT_PREFIX: names.prefix,
-      AISFLOW_PARTITIONS: String(o.partitions),
-      AISFLOW_KEY_PREFIX: keyPrefix,
-      AISFLOW_LOG_LEVEL: 'info',
-    };
-    const stores = {
-      AISFLOW_REDIS_MODE: 'standalone',
-      AISFLOW_REDIS_URL: 'redis://127.0.0.1:6379',
-      AISFLOW_POSTGRES_URL: `postgres://postgres@127.0.0.1:6433/${database}`,
-    };
+    const { common, stores } = localPipelineEnv({ names, partitions: o.partitions, keyPrefix, database, logLevel: 'info' });
     children.push(
       spawnAisflow(
         'ingest',
@@ -531,8 +517,39 @@ async function ensureDatabase(database: string): Promise<void> {
   }
 }
 
-/** --clean: what the run created outside its processes (streams, Redis keys, the database). */
-async function cleanData(names: { stream: string; dlqStream: string }, keyPrefix: string, database: string): Promise<void> {
+/**
+ * The environment every child of a local pipeline shares (`common`), and the store settings
+ * fusion and api add (`stores`: Redis on 6379, Postgres through the local PgBouncer on 6433).
+ * The test harnesses start their pipelines with the same settings.
+ */
+export function localPipelineEnv(o: {
+  names: { stream: string; dlqStream: string; prefix: string };
+  partitions: number;
+  keyPrefix: string;
+  database: string;
+  logLevel: string;
+}): { common: Record<string, string>; stores: Record<string, string> } {
+  return {
+    common: {
+      ...baseEnv(process.env),
+      AISFLOW_NATS_URL: 'nats://127.0.0.1:4222',
+      AISFLOW_NATS_STREAM: o.names.stream,
+      AISFLOW_NATS_DLQ_STREAM: o.names.dlqStream,
+      AISFLOW_NATS_SUBJECT_PREFIX: o.names.prefix,
+      AISFLOW_PARTITIONS: String(o.partitions),
+      AISFLOW_KEY_PREFIX: o.keyPrefix,
+      AISFLOW_LOG_LEVEL: o.logLevel,
+    },
+    stores: {
+      AISFLOW_REDIS_MODE: 'standalone',
+      AISFLOW_REDIS_URL: 'redis://127.0.0.1:6379',
+      AISFLOW_POSTGRES_URL: `postgres://postgres@127.0.0.1:6433/${o.database}`,
+    },
+  };
+}
+
+/** --clean (and test teardown): what a run created outside its processes (streams, Redis keys, the database). */
+export async function cleanData(names: { stream: string; dlqStream: string }, keyPrefix: string, database: string): Promise<void> {
   const nc = await natsConnect({ servers: '127.0.0.1:4222' });
   try {
     const jsm = await jetstreamManager(nc);

@@ -4,7 +4,6 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -12,7 +11,7 @@ import { ALERTS } from '../../../alerts/index.js';
 import { buildDashboards } from '../../../grafana/index.js';
 import { POSTGRES_PLUGIN } from '../../../grafana/src/panels.js';
 import { metricNames, panelQueries, substitute, substituteSql } from '../../../grafana/src/queries.js';
-import { baseEnv, freePort, spawnAisflow, tail, type ManagedChild } from '../../../pipeline/src/bin/demo.js';
+import { baseEnv, cleanData, freePort, localPipelineEnv, spawnAisflow, tail, type ManagedChild } from '../../../pipeline/src/bin/demo.js';
 import { DEFAULT_POSTGRES_SCHEMA } from '../../../pipeline/src/store/index.js';
 import { migrate } from '../../../pipeline/src/store/postgres/migrate.js';
 import { FakeKubeApiServer } from '../../harness/fake-kube-apiserver.js';
@@ -50,48 +49,13 @@ async function startPipelineProcesses(): Promise<Record<'ingest' | 'fusion' | 'a
   await admin.connect();
   await admin.query(`CREATE DATABASE "${database}"`);
   await admin.end();
-  teardown.push(async () => {
-    const c = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-    await c.end();
-  });
-  teardown.push(async () => {
-    const nc = await connect({ servers: '127.0.0.1:4222' });
-    const jsm = await jetstreamManager(nc);
-    for (const s of [names.stream, names.dlqStream, `KV_${names.stream}_fusion_members`]) await jsm.streams.delete(s).catch(() => false);
-    await nc.close();
-    const redis = new Redis('redis://127.0.0.1:6379');
-    for (const pattern of [`${keyPrefix}:*`, `{${keyPrefix}:*`, `{${keyPrefix}}*`]) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.unlink(...keys);
-      } while (cursor !== '0');
-    }
-    redis.disconnect();
-  });
+  teardown.push(() => cleanData(names, keyPrefix, database));
 
   // The store's migrations (what `aisflow migrate` applies), straight to Postgres.
   await migrate({ url: `postgres://postgres@127.0.0.1:5432/${database}`, schema: DEFAULT_POSTGRES_SCHEMA });
 
   const ports = { ingest: await freePort(), fusion: await freePort(), api: await freePort(), operator: await freePort() };
-  const common = {
-    ...baseEnv(process.env),
-    AISFLOW_NATS_URL: 'nats://127.0.0.1:4222',
-    AISFLOW_NATS_STREAM: names.stream,
-    AISFLOW_NATS_DLQ_STREAM: names.dlqStream,
-    AISFLOW_NATS_SUBJECT_PREFIX: names.prefix,
-    AISFLOW_PARTITIONS: '8',
-    AISFLOW_KEY_PREFIX: keyPrefix,
-    AISFLOW_LOG_LEVEL: 'warn',
-  };
-  const stores = {
-    AISFLOW_REDIS_MODE: 'standalone',
-    AISFLOW_REDIS_URL: 'redis://127.0.0.1:6379',
-    AISFLOW_POSTGRES_URL: `postgres://postgres@127.0.0.1:6433/${database}`,
-  };
+  const { common, stores } = localPipelineEnv({ names, partitions: 8, keyPrefix, database, logLevel: 'warn' });
   // Two sources, as a deployment has: the capture replayed in a loop (paced, so ingest keeps
   // running and keeps its metrics up for every scrape) and a TCP receiver feed served from
   // loopback (which gives the connection, breaker and reconnect metrics their series).
