@@ -4,24 +4,35 @@
 # every pipeline connection reaches Postgres in a deployment.
 #   scripts/services/pgbouncer.sh          start unless 6433 already answers; prints the PID file
 #   scripts/services/pgbouncer.sh stop     stop the PgBouncer this script started (by its PID file)
-# Config, PID file and log live in <repo>/.run/pgbouncer/ (gitignored).
+# Config, PID file and log live in <repo>/.run/pgbouncer/ (gitignored), or, when started as root
+# from a checkout the unprivileged daemon user cannot reach (a clone under a 0700 directory), in
+# /tmp/aisflow-pgbouncer-<port>/: PgBouncer opens its log and PID file after dropping privileges.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-run="$root/.run/pgbouncer"
 port="${AISFLOW_PGBOUNCER_PORT:-6433}"
 pg_host="${AISFLOW_PGBOUNCER_TARGET_HOST:-127.0.0.1}"
 pg_port="${AISFLOW_PGBOUNCER_TARGET_PORT:-5432}"
-pidfile="$run/pgbouncer.pid"
+repo_run="$root/.run/pgbouncer"
+fallback_run="${TMPDIR:-/tmp}/aisflow-pgbouncer-$port"
+
+# PgBouncer refuses to run as root: as root it is started as an unprivileged user.
+daemon_user=""
+if [[ "$(id -u)" == "0" ]]; then
+  daemon_user="${AISFLOW_PGBOUNCER_USER:-postgres}"
+  id "$daemon_user" >/dev/null 2>&1 || daemon_user=nobody
+fi
 
 answers() { nc -z 127.0.0.1 "$port" >/dev/null 2>&1; }
 
 # Several test runs may call this at once: one at a time decides whether to start.
-mkdir -p "$run"
+mkdir -p "$root/.run"
 exec 9>"$root/.run/pgbouncer.lock"
 flock 9
 
 if [[ "${1:-start}" == "stop" ]]; then
-  if [[ -s "$pidfile" ]]; then
+  for run in "$repo_run" "$fallback_run"; do
+    pidfile="$run/pgbouncer.pid"
+    [[ -s "$pidfile" ]] || continue
     pid="$(cat "$pidfile")"
     if kill -0 "$pid" 2>/dev/null; then
       kill "$pid"
@@ -29,22 +40,34 @@ if [[ "${1:-start}" == "stop" ]]; then
       echo "pgbouncer: stopped pid $pid"
     fi
     rm -f "$pidfile"
-  else
-    echo "pgbouncer: no PID file in $run; nothing to stop"
-  fi
+    exit 0
+  done
+  echo "pgbouncer: no PID file in $repo_run or $fallback_run; nothing to stop"
   exit 0
 fi
 
 if answers; then
   echo "pgbouncer: 127.0.0.1:$port already answers"
-  [[ -s "$pidfile" ]] && echo "$pidfile"
+  for run in "$repo_run" "$fallback_run"; do [[ -s "$run/pgbouncer.pid" ]] && echo "$run/pgbouncer.pid"; done
   exit 0
 fi
 
 bin="$(command -v pgbouncer || echo /usr/sbin/pgbouncer)"
 [[ -x "$bin" ]] || { echo "pgbouncer: binary not found (Debian package pgbouncer; see scripts/ci/apt-packages.txt)" >&2; exit 1; }
 
+run="$repo_run"
 mkdir -p "$run"
+if [[ -n "$daemon_user" ]]; then
+  chown -R "$daemon_user" "$run"
+  if ! runuser -u "$daemon_user" -- test -w "$run"; then
+    run="$fallback_run"
+    mkdir -p "$run"
+    chmod 0755 "$run"
+    chown -R "$daemon_user" "$run"
+    echo "pgbouncer: $daemon_user cannot reach $repo_run; using $run"
+  fi
+fi
+pidfile="$run/pgbouncer.pid"
 # Trust auth upstream; the userlist only has to name the users (passwords are not checked).
 cat > "$run/userlist.txt" <<USERS
 "postgres" ""
@@ -78,13 +101,12 @@ pidfile = $pidfile
 logfile = $run/pgbouncer.log
 INI
 
-# PgBouncer refuses to run as root: switch to an unprivileged user that can read the run dir.
 args=(-d)
-if [[ "$(id -u)" == "0" ]]; then
-  user="${AISFLOW_PGBOUNCER_USER:-postgres}"
-  id "$user" >/dev/null 2>&1 || user=nobody
-  chown -R "$user" "$run"
-  args+=(-u "$user")
+# The log must exist before the chown: the daemon, no longer root, appends to it.
+touch "$run/pgbouncer.log"
+if [[ -n "$daemon_user" ]]; then
+  chown -R "$daemon_user" "$run"
+  args+=(-u "$daemon_user")
 fi
 # The daemon must not inherit the lock (fd 9) or our stdout.
 "$bin" "${args[@]}" "$run/pgbouncer.ini" 9>&- </dev/null >>"$run/pgbouncer.log" 2>&1
