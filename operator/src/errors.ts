@@ -1,16 +1,7 @@
-/**
- * Operator error codes. They follow the shared `AISFLOW_ERR_<AREA>_<WHAT>` scheme; kept here
- * until they join the catalogue in pipeline/src/shared/errors.ts (listed in docs/operator.md).
- */
-export const OperatorErrorCodes = {
-  AISFLOW_ERR_OPERATOR_KUBE_API: 'a Kubernetes API call failed',
-  AISFLOW_ERR_OPERATOR_CONFLICT: 'the object changed since it was read (409); the pass is retried',
-  AISFLOW_ERR_OPERATOR_INVALID_SPEC: 'the AisPipeline spec is invalid; fix the spec, it is not retried',
-  AISFLOW_ERR_OPERATOR_EXTERNAL: 'a check or clean-up outside Kubernetes (JetStream, Redis) failed',
-  AISFLOW_ERR_REDIS_CLUSTER: 'the Redis Cluster could not be brought to the desired topology',
-} as const;
+import type { ErrorCode } from '../../pipeline/src/shared/errors.js';
 
-export type OperatorErrorCode = keyof typeof OperatorErrorCodes;
+/** The operator's codes: the `AISFLOW_ERR_OPERATOR_*` area of the one catalogue (docs/errors.md). */
+export type OperatorErrorCode = Extract<ErrorCode, `AISFLOW_ERR_OPERATOR_${string}`>;
 
 export class OperatorError extends Error {
   constructor(

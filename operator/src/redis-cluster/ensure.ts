@@ -125,7 +125,7 @@ const describe = (s: Step) =>
  */
 export async function ensureCluster(o: EnsureOptions): Promise<EnsureResult> {
   const shards = Math.floor(o.nodes.length / (1 + o.replicasPerShard));
-  if (shards < 3) throw new OperatorError('AISFLOW_ERR_REDIS_CLUSTER', `a Redis Cluster needs at least 3 primaries; ${o.nodes.length} nodes with ${o.replicasPerShard} replicas each give ${shards}`);
+  if (shards < 3) throw new OperatorError('AISFLOW_ERR_OPERATOR_REDIS_CLUSTER', `a Redis Cluster needs at least 3 primaries; ${o.nodes.length} nodes with ${o.replicasPerShard} replicas each give ${shards}`);
   const conns = new Map(o.nodes.map((n) => [n, client(n, o.password)] as const));
   const failedSeen = new Map<string, number>();
   const executed: string[] = [];
@@ -161,7 +161,7 @@ export async function ensureCluster(o: EnsureOptions): Promise<EnsureResult> {
       }
       await new Promise((r) => setTimeout(r, o.pollMs ?? 300));
     }
-    throw new OperatorError('AISFLOW_ERR_REDIS_CLUSTER', `the cluster did not reach the desired topology within ${o.timeoutMs} ms (last wait: ${lastWait || 'none'})`);
+    throw new OperatorError('AISFLOW_ERR_OPERATOR_REDIS_CLUSTER', `the cluster did not reach the desired topology within ${o.timeoutMs} ms (last wait: ${lastWait || 'none'})`);
   } finally {
     for (const c of conns.values()) c.disconnect();
   }

@@ -27,6 +27,12 @@ export const ErrorCodes = {
   // fusion (dead-letter reasons)
   AISFLOW_ERR_FUSION_BAD_BATCH: 'a JetStream message is not an AisBatchV1',
   AISFLOW_ERR_FUSION_INVALID_RECORD: 'a record does not match the AisRecordV1 schema',
+  // operator
+  AISFLOW_ERR_OPERATOR_KUBE_API: 'a Kubernetes API call failed',
+  AISFLOW_ERR_OPERATOR_CONFLICT: 'the object changed since it was read (409); the pass is retried',
+  AISFLOW_ERR_OPERATOR_INVALID_SPEC: 'the AisPipeline spec is invalid; fix the spec, it is not retried',
+  AISFLOW_ERR_OPERATOR_EXTERNAL: 'a check or clean-up outside Kubernetes (JetStream, Redis) failed',
+  AISFLOW_ERR_OPERATOR_REDIS_CLUSTER: 'the Redis Cluster could not be brought to the desired topology',
   // internal
   AISFLOW_ERR_INTERNAL: 'an unexpected internal error',
 } as const;
