@@ -1,8 +1,8 @@
 /**
- * Validates plain Kubernetes objects against the official OpenAPI schemas (kubernetes-models) and
- * the Prometheus Operator schemas. Returns one message per invalid object; objects whose kind has
- * no published model (KEDA ScaledObject, our own AisPipeline) are listed separately so a test can
- * say which it checked some other way.
+ * Validates plain Kubernetes objects against the official OpenAPI schemas (kubernetes-models), and
+ * the Prometheus Operator and KEDA CRD schemas. Returns one message per invalid object; objects
+ * whose kind has no published model (our own AisPipeline) are listed separately so a test can say
+ * which it checked some other way.
  */
 interface Validatable {
   validate(): void;
@@ -20,6 +20,7 @@ const modules: Record<string, () => Promise<Record<string, unknown>>> = {
   'coordination.k8s.io/v1': () => import('kubernetes-models/coordination.k8s.io/v1'),
   'apiextensions.k8s.io/v1': () => import('kubernetes-models/apiextensions.k8s.io/v1'),
   'monitoring.coreos.com/v1': () => import('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1'),
+  'keda.sh/v1alpha1': () => import('@kubernetes-models/keda/keda.sh/v1alpha1'),
 };
 
 export interface ValidationReport {

@@ -34,8 +34,7 @@ describe.each(EXAMPLES)('desiredObjects(%s)', (name) => {
   it('every object validates against the Kubernetes / Prometheus Operator schemas', async () => {
     const report = await validateObjects(objects);
     expect(report.invalid).toEqual([]);
-    // KEDA publishes no model in kubernetes-models; its ScaledObject is checked by shape below.
-    expect(report.unchecked.every((id) => id.startsWith('keda.sh/v1alpha1 ScaledObject'))).toBe(true);
+    expect(report.unchecked).toEqual([]);
     expect(report.checked).toBeGreaterThan(5);
   });
 
@@ -87,6 +86,14 @@ describe('builder behaviour', () => {
     expect(fusionSpec(desiredObjects(example('minimal'), TEST_CONTEXT), 'minimal')).toHaveProperty('replicas', 2);
     expect(fusionSpec(desiredObjects(example('external-databases'), TEST_CONTEXT), 'shared-infra')).not.toHaveProperty('replicas');
     expect(fusionSpec(desiredObjects(example('production'), TEST_CONTEXT), 'coastal')).not.toHaveProperty('replicas');
+  });
+
+  it('the KEDA ScaledObject is checked against the KEDA CRD schema (a wrong field type fails)', async () => {
+    const scaled = byName(desiredObjects(example('production'), TEST_CONTEXT), 'ScaledObject', 'coastal-fusion')!;
+    expect((await validateObjects([scaled])).checked).toBe(1);
+    const broken = structuredClone(scaled) as unknown as { spec: { minReplicaCount: unknown } };
+    broken.spec.minReplicaCount = 'four';
+    expect((await validateObjects([broken as unknown as DesiredObject])).invalid).toEqual([expect.stringContaining('minReplicaCount')]);
   });
 
   it('a sources change rolls ingest (config hash), an unrelated change does not', () => {
