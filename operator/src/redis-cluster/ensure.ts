@@ -8,6 +8,8 @@ export interface EnsureOptions {
   /** host:port of every desired member, in order (the first `shards` start as primaries) */
   nodes: string[];
   replicasPerShard: number;
+  /** host:port of members being removed: drained, forgotten and reset before the pods go */
+  leaving?: string[];
   password?: string;
   /** give up after this long */
   timeoutMs: number;
@@ -80,6 +82,10 @@ async function execute(step: Step, conns: Map<string, Redis>, members: MemberVie
     case 'stable':
       await c(step.on).call('CLUSTER', 'SETSLOT', String(step.slot), 'STABLE');
       return;
+    case 'reset':
+      // As `redis-cli --cluster del-node`: the drained member forgets the cluster it left.
+      await c(step.on).call('CLUSTER', 'RESET', 'SOFT');
+      return;
     case 'takeover':
       await c(step.on).call('CLUSTER', 'FAILOVER', 'TAKEOVER');
       return;
@@ -126,16 +132,17 @@ const describe = (s: Step) =>
 export async function ensureCluster(o: EnsureOptions): Promise<EnsureResult> {
   const shards = Math.floor(o.nodes.length / (1 + o.replicasPerShard));
   if (shards < 3) throw new OperatorError('AISFLOW_ERR_OPERATOR_REDIS_CLUSTER', `a Redis Cluster needs at least 3 primaries; ${o.nodes.length} nodes with ${o.replicasPerShard} replicas each give ${shards}`);
-  const conns = new Map(o.nodes.map((n) => [n, client(n, o.password)] as const));
+  const leaving = (o.leaving ?? []).filter((n) => !o.nodes.includes(n));
+  const conns = new Map([...o.nodes, ...leaving].map((n) => [n, client(n, o.password)] as const));
   const failedSeen = new Map<string, number>();
   const executed: string[] = [];
   const deadline = Date.now() + o.timeoutMs;
   let lastWait = '';
   try {
     for (let pass = 0; Date.now() < deadline; pass++) {
-      const members = await observe(o.nodes, conns);
+      const [members, leavers] = await Promise.all([observe(o.nodes, conns), observe(leaving, conns)]);
       for (const m of members) for (const n of m.view) if (n.flags.has('fail') || n.flags.has('fail?')) failedSeen.set(n.id, (failedSeen.get(n.id) ?? 0) + 1);
-      const steps = planSteps({ members, shards, replicasPerShard: o.replicasPerShard, failoverPatience: o.failoverPatience ?? 10, failedSeen });
+      const steps = planSteps({ members, leaving: leavers, shards, replicasPerShard: o.replicasPerShard, failoverPatience: o.failoverPatience ?? 10, failedSeen });
       const first = steps[0]!;
       if (first.op === 'done') {
         o.log?.('cluster ready', { summary: first.summary });
@@ -149,7 +156,7 @@ export async function ensureCluster(o: EnsureOptions): Promise<EnsureResult> {
           o.log?.('step', { step: describe(s) });
           executed.push(describe(s));
           try {
-            await execute(s, conns, members, o.password);
+            await execute(s, conns, [...members, ...leavers], o.password);
           } catch (err) {
             // Not fatal: the next observation shows what happened (an open slot is closed by
             // the plan, a lost member is waited for) until the deadline.

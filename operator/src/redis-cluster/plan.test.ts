@@ -97,4 +97,57 @@ describe('planSteps', () => {
     m[3]!.stateOk = false;
     expect(planSteps({ ...input(m), shards: 4, replicasPerShard: 0 })[0]).toMatchObject({ op: 'wait' });
   });
+
+  describe('scale-in (members 7 and 8 leave; 7 is a primary followed by the remaining member 6)', () => {
+    const quarter = ['0-4095', '4096-8191', '8192-12287', '12288-16383'];
+    // primaries 1, 2, 3, 7; replicas 4 -> 1, 5 -> 2, 6 -> 7, 8 -> 3
+    const roles = (slotsOf: (n: number) => string) => (n: number): [string, string, string] =>
+      ({ 4: ['slave', id(1), ''], 5: ['slave', id(2), ''], 6: ['slave', id(7), ''], 8: ['slave', id(3), ''] })[n] as [string, string, string] | undefined ?? ['master', '-', slotsOf(n)];
+    const cluster = (slotsOf: (n: number) => string, role = roles(slotsOf)) => {
+      const all = members(8, (self) => everyone(8, self, role), { replicaLinkUp: true });
+      return { ...input(all.slice(0, 6)), leaving: all.slice(6) };
+    };
+
+    it('first drains the leaving primary into the smallest remaining primary, one batch at a time', () => {
+      const plan = planSteps(cluster((n) => quarter[[1, 2, 3, 7].indexOf(n)]!));
+      expect(plan).toEqual([expect.objectContaining({ op: 'migrate', from: 'redis-7:6379', to: 'redis-1:6379', toId: id(1), fromId: id(7) })]);
+      expect((plan[0] as { slots: number[] }).slots).toHaveLength(1024);
+    });
+
+    it('then re-points the replica that followed the leaving primary, to the primary with the fewest followers', () => {
+      const drained = ['0-4095,12288-13653', '4096-8191,13654-15018', '8192-12287,15019-16383'];
+      const slotsOf = (n: number) => (n === 7 ? '' : drained[n - 1]!.replace(',', ' '));
+      expect(planSteps(cluster(slotsOf))).toEqual([{ op: 'replicate', on: 'redis-6:6379', primaryId: id(3) }]);
+    });
+
+    it('then makes every remaining member forget the leavers and resets them, and is done after that', () => {
+      const drained = ['0-5461', '5462-10922', '10923-16383'];
+      const role = (n: number): [string, string, string] => (n === 6 ? ['slave', id(3), ''] : n === 7 ? ['master', '-', ''] : roles(() => '')(n)[0] === 'slave' ? roles(() => '')(n) : ['master', '-', drained[n - 1]!]);
+      const plan = planSteps(cluster(() => '', role));
+      expect(plan.filter((s) => s.op === 'forget')).toHaveLength(12);
+      expect(plan.slice(-2)).toEqual([{ op: 'reset', on: 'redis-7:6379' }, { op: 'reset', on: 'redis-8:6379' }]);
+      // Once they are gone from every view, only the six remain and the plan is done.
+      const after = members(6, (self) => everyone(6, self, role), { replicaLinkUp: true });
+      expect(planSteps({ ...input(after), leaving: [] })).toEqual([{ op: 'done', summary: '3 primaries, 3 replicas, 16384 slots served' }]);
+    });
+
+    it('an unreachable leaving member needs nothing: it is a ghost like any other', () => {
+      const c = cluster((n) => quarter[[1, 2, 3, 7].indexOf(n)]!);
+      delete c.leaving[1]!.self;
+      const plan = planSteps(c);
+      expect(plan.every((s) => s.op === 'forget' && s.id === id(8))).toBe(true);
+      expect(plan.length).toBeGreaterThan(0);
+    });
+  });
+
+  it('fewer shards: the smallest extra primary hands its slots to the next smallest', () => {
+    const m = members(4, (self) => everyone(4, self, (n) => ['master', '-', ['0-4095', '4096-8191', '8192-12287', '12288-16383'][n - 1]!]));
+    expect(planSteps({ ...input(m), replicasPerShard: 0 })).toEqual([expect.objectContaining({ op: 'migrate', from: 'redis-1:6379', to: 'redis-2:6379' })]);
+  });
+
+  it('is not done while a member has not yet learnt the whole slot map', () => {
+    const slots = ['0-5461', '5462-10922', '10923-16383'];
+    const m = members(3, (self) => everyone(3, self, (n) => ['master', '-', self === 2 && n === 3 ? '' : slots[n - 1]!]), { replicaLinkUp: true });
+    expect(planSteps({ ...input(m), replicasPerShard: 0 })).toEqual([{ op: 'wait', reason: 'slot map not yet converged on redis-2:6379' }]);
+  });
 });

@@ -25,23 +25,25 @@ function nodeList(value: string): string[] {
 
 /**
  * `aisflow redis-cluster ensure|check`: the Redis Cluster state machine the operator runs as a
- * Job (operator/src/redis-cluster/). `ensure` creates, repairs or grows the cluster from live
+ * Job (operator/src/redis-cluster/). `ensure` creates, repairs, grows or shrinks the cluster from live
  * `CLUSTER NODES` and exits 0 once every slot is served; `check` only reports coverage.
  */
 export function register(command: Command): void {
   command
     .command('ensure')
-    .description('create, repair or grow the cluster to the given members')
+    .description('create, repair, grow or shrink the cluster to the given members')
     .requiredOption('--nodes <host:port,...>', 'every member, in order (the first ones start as primaries)', nodeList)
     .option('--replicas-per-shard <n>', 'replicas of each primary', nonNegativeInt, 1)
+    .option('--leaving <host:port,...>', 'members being removed: their slots move to --nodes, then they are forgotten and reset', nodeList, [])
     .option('--timeout-s <s>', 'give up after this long', nonNegativeInt, 600)
-    .action(async (opts: { nodes: string[]; replicasPerShard: number; timeoutS: number }) => {
+    .action(async (opts: { nodes: string[]; leaving: string[]; replicasPerShard: number; timeoutS: number }) => {
       const env = loadConfig(RedisClusterEnv, process.env, { allowUnknown: Object.keys(process.env).filter((k) => k.startsWith('AISFLOW_')) });
       const logger = createLogger({ name: 'redis-cluster', level: env.AISFLOW_LOG_LEVEL });
       try {
         const result = await ensureCluster({
           nodes: opts.nodes,
           replicasPerShard: opts.replicasPerShard,
+          leaving: opts.leaving,
           ...(env.AISFLOW_REDIS_PASSWORD ? { password: env.AISFLOW_REDIS_PASSWORD } : {}),
           timeoutMs: opts.timeoutS * 1000,
           log: (msg, fields) => logger.info(fields ?? {}, msg),

@@ -147,4 +147,41 @@ describe('redis-cluster ensure (real 8 loopback redis-server processes)', () => 
     await c.quit();
     expect(values).toEqual(Array.from({ length: 200 }, (_, i) => String(i)));
   });
+
+  it('removes a shard (scale-in): the leaving members are drained, forgotten and reset; no key is lost', async () => {
+    const remaining = PORTS.slice(0, 6).map(addr);
+    const leaving = PORTS.slice(6).map(addr);
+    const result = await ensureCluster({ nodes: remaining, leaving, replicasPerShard: 1, timeoutMs: 90_000, pollMs: 200, log });
+    expect(result.summary).toBe('3 primaries, 3 replicas, 16384 slots served');
+    expect(result.executed.filter((s) => s.startsWith('reset'))).toHaveLength(2);
+    expect((await slotCoverage(remaining, undefined)).covered).toBe(16384);
+    expect(await roles(PORTS.slice(0, 6))).toEqual({ primaries: 3, replicas: 3 });
+    for (const port of PORTS.slice(0, 6)) {
+      const r = new Redis({ port, host: '127.0.0.1' });
+      r.on('error', () => undefined);
+      const nodes = (await r.call('CLUSTER', 'NODES')) as string;
+      r.disconnect();
+      expect(nodes.trim().split('\n'), `CLUSTER NODES on ${port}`).toHaveLength(6);
+    }
+    for (const port of PORTS.slice(6)) {
+      const r = new Redis({ port, host: '127.0.0.1' });
+      r.on('error', () => undefined);
+      const nodes = (await r.call('CLUSTER', 'NODES')) as string;
+      const keys = await r.dbsize();
+      r.disconnect();
+      expect(nodes.trim().split('\n'), `the reset member ${port} knows only itself`).toHaveLength(1);
+      expect(keys).toBe(0);
+    }
+    // The pods can go now: the cluster stays whole without them, and every key is still there.
+    for (const port of PORTS.slice(6)) await stopNode(port);
+    const c = new Cluster([{ host: '127.0.0.1', port: 7201 }]);
+    c.on('error', () => undefined);
+    const values = await Promise.all(Array.from({ length: 200 }, (_, i) => c.get(`k:${i}`)));
+    await c.quit();
+    expect(values).toEqual(Array.from({ length: 200 }, (_, i) => String(i)));
+    expect((await clusterInfo(7201)).cluster_state).toBe('ok');
+    // Ensuring again with the remaining members only changes nothing.
+    const again = await ensureCluster({ nodes: remaining, replicasPerShard: 1, timeoutMs: 30_000, pollMs: 200, log });
+    expect(again.executed).toEqual([]);
+  });
 });
