@@ -29,6 +29,12 @@ export interface BuildContext {
   dashboards: Record<string, object>;
   /** Prometheus rule groups (alerts/index.ts buildRuleGroups()). */
   ruleGroups: RuleGroup[];
+  /**
+   * Redis Cluster scale-in, read from the cluster by the reconciler: the live StatefulSet's
+   * replicas, and whether the Job draining the members beyond the spec's count has succeeded.
+   * The StatefulSet keeps its pods until then (removing a pod first would lose its slots).
+   */
+  redisLive?: { pods: number; drained: boolean };
 }
 
 /** The CR with its spec defaulted: what every builder receives. */

@@ -34,8 +34,12 @@ export function natsUrlEnv(p: Pipeline) {
 
 export function redisNodes(p: Pipeline): string[] {
   const c = p.spec.redis.cluster ?? { shards: 3, replicasPerShard: 1 };
-  const total = c.shards * (1 + c.replicasPerShard);
-  return Array.from({ length: total }, (_, i) => `${podHost(p, 'redis', i)}:${PORTS.redis}`);
+  return redisNodeRange(p, 0, c.shards * (1 + c.replicasPerShard));
+}
+
+/** Redis Cluster members with ordinals from..to-1 (host:port). */
+export function redisNodeRange(p: Pipeline, from: number, to: number): string[] {
+  return Array.from({ length: Math.max(0, to - from) }, (_, i) => `${podHost(p, 'redis', from + i)}:${PORTS.redis}`);
 }
 
 /** Env every process shares: NATS names, partitions, key prefix. */

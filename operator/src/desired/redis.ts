@@ -1,6 +1,6 @@
 import { storageOrDefault } from '../api/v1alpha1/defaults.js';
 import type { BuildContext, DesiredObject, Pipeline } from './context.js';
-import { PORTS, credentialsSecret, redisNodes } from './endpoints.js';
+import { PORTS, credentialsSecret, redisNodeRange, redisNodes } from './endpoints.js';
 import { childName, hashOf, labels, metadata, selectorLabels } from './labels.js';
 import {
   clusterService,
@@ -37,6 +37,7 @@ export function desiredRedis(p: Pipeline, ctx: BuildContext): DesiredObject[] {
   const headless = `${name}-headless`;
   const sel = selectorLabels(p.cr, 'redis');
   const topo = redisTopology(p);
+  const leaving = cluster ? leavingRedisNodes(p, ctx) : [];
   const storage = storageOrDefault(p.spec.redis.storage);
   const args = [
     '--port', String(PORTS.redis),
@@ -67,7 +68,8 @@ export function desiredRedis(p: Pipeline, ctx: BuildContext): DesiredObject[] {
       metadata: metadata(p.cr, 'redis', name),
       spec: {
         serviceName: headless,
-        replicas: topo.pods,
+        // Scale-in: the leaving pods stay until the Job has drained them (their slots, keys).
+        replicas: topo.pods + leaving.length,
         podManagementPolicy: 'Parallel',
         selector: { matchLabels: sel },
         template: {
@@ -100,17 +102,25 @@ export function desiredRedis(p: Pipeline, ctx: BuildContext): DesiredObject[] {
       },
     },
   ];
-  if (cluster) objects.push(redisClusterJob(p, topo));
+  if (cluster) objects.push(redisClusterJob(p, topo, leaving));
   return objects;
 }
 
+/** Members beyond the spec's count while they are not drained yet (a scale-in in progress). */
+export function leavingRedisNodes(p: Pipeline, ctx: Pick<BuildContext, 'redisLive'>): string[] {
+  const pods = redisTopology(p).pods;
+  if (p.spec.redis.mode !== 'cluster' || !ctx.redisLive || ctx.redisLive.drained || ctx.redisLive.pods <= pods) return [];
+  return redisNodeRange(p, pods, ctx.redisLive.pods);
+}
+
 /**
- * The Job that creates or repairs the cluster (`aisflow redis-cluster ensure`). Its name carries
- * a hash of the topology: Job templates are immutable, and a new topology needs a new run.
+ * The Job that creates, repairs, grows or drains the cluster (`aisflow redis-cluster ensure`). Its
+ * name carries a hash of the topology: Job templates are immutable, and a new topology needs a new
+ * run. During a scale-in it is the drain Job (`--leaving`), whose success lets the pods go.
  */
-export function redisClusterJob(p: Pipeline, topo = redisTopology(p)): DesiredObject {
+export function redisClusterJob(p: Pipeline, topo = redisTopology(p), leaving: string[] = []): DesiredObject {
   const nodes = redisNodes(p);
-  const args = ['redis-cluster', 'ensure', '--nodes', nodes.join(','), '--replicas-per-shard', String(topo.replicasPerShard), '--timeout-s', '600'];
+  const args = ['redis-cluster', 'ensure', '--nodes', nodes.join(','), ...(leaving.length > 0 ? ['--leaving', leaving.join(',')] : []), '--replicas-per-shard', String(topo.replicasPerShard), '--timeout-s', '600'];
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',

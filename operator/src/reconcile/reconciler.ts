@@ -9,6 +9,7 @@ import { credentialsSecret, redisNodes, svcHost, PORTS } from '../desired/endpoi
 import type { KIND_ORDER} from '../desired/index.js';
 import { desiredObjects, toPipeline, type DesiredObject, type Pipeline } from '../desired/index.js';
 import { FIELD_MANAGER, FINALIZER, PAUSED_ANNOTATION, PIPELINE_LABEL } from '../desired/labels.js';
+import { leavingRedisNodes, redisClusterJob } from '../desired/redis.js';
 
 /** Field manager that briefly co-owns fusion's replicas when autoscaling takes over. */
 export const HANDOVER_MANAGER = 'aisflow-operator-handover';
@@ -103,9 +104,12 @@ export class Reconciler {
       for (const o of await kube.list(apiVersion, kind, namespace, selector)) live.set(key(o), o);
     }
     const credentials = this.credentials(live.get(`Secret/${credentialsSecret(p)}`));
-    const desired = desiredObjects(current, { ...this.deps.context, credentials });
+    const redisLive = this.redisLive(p, live);
+    const desired = desiredObjects(current, { ...this.deps.context, credentials, ...(redisLive ? { redisLive } : {}) });
 
     const observed: Observed = { objects: new Map(), errors: [] };
+    const leaving = leavingRedisNodes(p, { ...(redisLive ? { redisLive } : {}) });
+    if (leaving.length > 0) observed.redisScaleIn = `draining ${leaving.length} Redis member(s) before the StatefulSet shrinks: ${leaving.map((n) => n.split('.')[0]).join(', ')}`;
     for (const d of desired) {
       const existing = live.get(key(d));
       if (existing && this.mustHandOverReplicas(p, d, existing)) {
@@ -152,10 +156,34 @@ export class Reconciler {
       }
     }
 
+    if (leaving.length > 0) {
+      // A drain Job that gave up (backoffLimit) is run again: the state machine resumes from live
+      // state, and the pods must not go until it succeeds.
+      const drain = [...observed.objects.values()].find((o) => o.kind === 'Job' && o.metadata.name?.startsWith(`${name}-redis-cluster-`));
+      const conditions = (drain?.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? [];
+      if (drain && conditions.some((c) => c.type === 'Failed' && c.status === 'True')) {
+        await kube.delete(drain);
+        observed.redisScaleIn = `${observed.redisScaleIn}; the drain Job ${drain.metadata.name} failed and is run again (see its log)`;
+      }
+    }
+
     const status = computeStatus({ pipeline: p, previous: current.status, now: this.now(), paused: false, observed });
     await this.writeStatus(current, status);
     if (status.phase === 'Ready') return { kind: 'requeueAfter', ms: this.deps.resyncMs ?? 300_000 };
     return { kind: 'requeueAfter', ms: this.deps.progressingRequeueMs ?? 15_000 };
+  }
+
+  /**
+   * A Redis Cluster scale-in: the live StatefulSet has more pods than the spec wants. They go
+   * only after the drain Job for exactly that size succeeded (its name hashes its arguments).
+   */
+  private redisLive(p: Pipeline, live: Map<string, KubeObject>): { pods: number; drained: boolean } | undefined {
+    if (p.spec.redis.mode !== 'cluster') return undefined;
+    const pods = (live.get(`StatefulSet/${p.cr.metadata.name}-redis`)?.spec as { replicas?: number } | undefined)?.replicas;
+    if (pods === undefined) return undefined;
+    const drainJob = redisClusterJob(p, undefined, leavingRedisNodes(p, { redisLive: { pods, drained: false } }));
+    const status = live.get(`Job/${drainJob.metadata.name}`)?.status as { succeeded?: number } | undefined;
+    return { pods, drained: (status?.succeeded ?? 0) > 0 };
   }
 
   /** Autoscaled fusion whose live Deployment still has spec.replicas applied by us. */

@@ -20,6 +20,8 @@ export interface Observed {
   /** external checks: undefined = not run this pass */
   streams?: { ok: boolean; message: string };
   redisSlots?: { ok: boolean; message: string };
+  /** a Redis Cluster scale-in waiting for its drain Job */
+  redisScaleIn?: string;
 }
 
 type Workload = { spec?: { replicas?: number }; status?: { readyReplicas?: number; availableReplicas?: number; replicas?: number; succeeded?: number } };
@@ -49,7 +51,8 @@ export function componentStates(p: Pipeline, o: Observed): ComponentState[] {
   if (s.redis.mode === 'external') states.push(external('RedisReady'));
   else {
     const r = rollout(p, o, 'StatefulSet', 'redis', 'RedisReady');
-    if (r.ok && o.redisSlots && !o.redisSlots.ok) states.push({ type: 'RedisReady', ok: false, reason: 'SlotsUncovered', message: o.redisSlots.message });
+    if (r.ok && o.redisScaleIn) states.push({ type: 'RedisReady', ok: false, reason: 'ScalingIn', message: o.redisScaleIn });
+    else if (r.ok && o.redisSlots && !o.redisSlots.ok) states.push({ type: 'RedisReady', ok: false, reason: 'SlotsUncovered', message: o.redisSlots.message });
     else states.push(r);
   }
   states.push(s.postgres.mode === 'managed' ? rollout(p, o, 'StatefulSet', 'postgres', 'PostgresReady') : external('PostgresReady'));

@@ -309,6 +309,56 @@ describe('Redis Cluster slot coverage (periodic external check)', () => {
   });
 });
 
+describe('Redis Cluster scale-in', () => {
+  it('keeps the leaving pods until the drain Job succeeded, then shrinks the StatefulSet and runs the plain Job', async () => {
+    const redis = (shards: number) => ({ redis: { mode: 'cluster', cluster: { shards, replicasPerShard: 1 } } });
+    server.put(cr('shrink', redis(4)));
+    const r = reconciler({ redisSlots: { check: async () => ({ ok: true, message: 'all 16384 slots served' }) } });
+    await pass(r, 'shrink');
+    const sts = () => (server.get('StatefulSet', NS, 'shrink-redis')!.spec as { replicas: number }).replicas;
+    const jobs = () => server.list('Job', NS).filter((j) => j.metadata.name.startsWith('shrink-redis-cluster-'));
+    const args = (j: object) => ((j as { spec: unknown }).spec as { template: { spec: { containers: Array<{ args: string[] }> } } }).template.spec.containers[0]!.args;
+    expect(sts()).toBe(8);
+    server.patch('StatefulSet', NS, 'shrink-redis', { status: { readyReplicas: 8 } });
+
+    const live = server.get('AisPipeline', NS, 'shrink')!;
+    server.put({ ...live, spec: { ...(live.spec as object), ...redis(3) } });
+    const draining = await pass(r, 'shrink');
+    expect(sts()).toBe(8);
+    const [drain] = jobs();
+    expect(jobs()).toHaveLength(1);
+    const leaving = args(drain!)[args(drain!).indexOf('--leaving') + 1]!;
+    expect(leaving.split(',').map((n) => n.split('.')[0])).toEqual(['shrink-redis-6', 'shrink-redis-7']);
+    expect(args(drain!)[args(drain!).indexOf('--nodes') + 1]!.split(',')).toHaveLength(6);
+    expect(draining.calls).not.toContain(`PATCH /apis/apps/v1/namespaces/${NS}/statefulsets/shrink-redis`);
+    const redisReady = () => (server.get('AisPipeline', NS, 'shrink')!.status as AisPipeline['status'])?.conditions?.find((c) => c.type === 'RedisReady');
+    expect(redisReady()).toMatchObject({ status: 'False', reason: 'ScalingIn' });
+    expect(redisReady()?.message).toContain('shrink-redis-6, shrink-redis-7');
+
+    // A pass before the Job finished changes nothing.
+    await pass(r, 'shrink');
+    expect(sts()).toBe(8);
+
+    // A drain Job that gave up is deleted and created again; the pods still stay.
+    server.patch('Job', NS, drain!.metadata.name, { status: { failed: 7, conditions: [{ type: 'Failed', status: 'True' }] } });
+    const failed = await pass(r, 'shrink');
+    expect(failed.calls).toContain(`DELETE /apis/batch/v1/namespaces/${NS}/jobs/${drain!.metadata.name}`);
+    expect(redisReady()?.message).toContain('failed and is run again');
+    const rerun = await pass(r, 'shrink');
+    expect(rerun.calls).toContain(`PATCH /apis/batch/v1/namespaces/${NS}/jobs/${drain!.metadata.name}`);
+    expect(sts()).toBe(8);
+
+    server.patch('Job', NS, drain!.metadata.name, { status: { succeeded: 1 } });
+    const shrunk = await pass(r, 'shrink');
+    expect(sts()).toBe(6);
+    expect(shrunk.calls).toContain(`DELETE /apis/batch/v1/namespaces/${NS}/jobs/${drain!.metadata.name}`);
+    expect(jobs().map((j) => args(j).includes('--leaving'))).toEqual([false]);
+    server.patch('StatefulSet', NS, 'shrink-redis', { status: { readyReplicas: 6 } });
+    await pass(r, 'shrink');
+    expect(redisReady()).toMatchObject({ status: 'True' });
+  });
+});
+
 describe('optional CRDs not installed (no KEDA, no Prometheus Operator)', () => {
   it('applies everything else and reports Degraded with the missing APIs named', async () => {
     const bare = new FakeKubeApiServer({ missingGroups: ['keda.sh', 'monitoring.coreos.com'] });
