@@ -17,9 +17,19 @@ export interface Bits {
 }
 
 /** armour char code -> 6-bit value, or 255 when the char is not a valid armour character. */
-const ARMOR = new Uint8Array(256).fill(255);
-for (let c = 48; c <= 87; c++) ARMOR[c] = c - 48;
-for (let c = 96; c <= 119; c++) ARMOR[c] = c - 56;
+export const ARMOR_VALUE = new Uint8Array(256).fill(255);
+for (let c = 48; c <= 87; c++) ARMOR_VALUE[c] = c - 48;
+for (let c = 96; c <= 119; c++) ARMOR_VALUE[c] = c - 56;
+const ARMOR = ARMOR_VALUE;
+
+/** Index of the first character of `payload` that is not 6-bit armour, or -1. */
+export function firstNonArmor(payload: string): number {
+  for (let i = 0; i < payload.length; i++) {
+    const c = payload.charCodeAt(i);
+    if (c >= 256 || ARMOR[c] === 255) return i;
+  }
+  return -1;
+}
 
 /** 6-bit text alphabet (M.1371-5 Table 47); '@' (0) means "no character". */
 export const SIXBIT_ASCII = '@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_ !"#$%&\'()*+,-./0123456789:;<=>?';
@@ -38,18 +48,29 @@ export class BitBuffer implements Bits {
   /** De-armour `payload` less `fill` bits; returns the index of the first invalid character, or -1. */
   load(payload: string, fill: number): number {
     const n = payload.length;
-    if (n + 8 > this.sym.length) this.sym = new Uint8Array(Math.max(n + 8, this.sym.length * 2));
-    const sym = this.sym;
+    const sym = this.reserve(n);
     for (let i = 0; i < n; i++) {
       const c = payload.charCodeAt(i);
       const v = c < 256 ? ARMOR[c]! : 255;
       if (v === 255) return i;
       sym[i] = v;
     }
-    for (let i = n; i < n + 8; i++) sym[i] = 0;
-    this.armoredBits = n * 6;
-    this.length = n * 6 - fill;
+    this.loaded(n, fill);
     return -1;
+  }
+
+  /** Room for `chars` symbols and the zeroed ones after them; returns the array to write them to. */
+  reserve(chars: number): Uint8Array {
+    if (chars + 8 > this.sym.length) this.sym = new Uint8Array(Math.max(chars + 8, this.sym.length * 2));
+    return this.sym;
+  }
+
+  /** `chars` symbols were written to `sym` (after `reserve(chars)`): zero the ones after them, set the lengths. */
+  loaded(chars: number, fill: number): void {
+    const sym = this.sym;
+    for (let i = chars; i < chars + 8; i++) sym[i] = 0;
+    this.armoredBits = chars * 6;
+    this.length = chars * 6 - fill;
   }
 }
 

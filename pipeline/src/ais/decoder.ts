@@ -52,11 +52,12 @@ export function createDecoder(options: DecoderOptions): AisStreamDecoder {
   });
 
   /**
-   * De-armour and decode a whole payload; `parts` (payloads and fill bits of each fragment) only
-   * when there are several. The meta fields come as arguments, not as an object: the outcome's
-   * meta is the only object built for them.
+   * Decode the message whose bits are in `bits`; `bad` is the index of the first character of
+   * `payload` that is not armour (-1: none, the bits are valid). The meta fields come as
+   * arguments, not as an object: the outcome's meta is the only object built for them.
    */
   const finish = (
+    bad: number,
     payload: string,
     fill: number,
     source: string,
@@ -66,11 +67,7 @@ export function createDecoder(options: DecoderOptions): AisStreamDecoder {
     formatter: 'VDM' | 'VDO',
     channel: string,
     raws: string[],
-    parts?: { payloads: string[]; fills: number[] },
   ): DecodeOutcome => {
-    let padded = false;
-    if (parts) for (let i = 0; i < parts.fills.length - 1; i++) if (parts.fills[i] !== 0) padded = true;
-    const bad = padded ? loadFragments(bits, parts!.payloads, parts!.fills) : bits.load(payload, fill);
     if (bad >= 0) {
       return reject('bad_armor_char', `payload character ${JSON.stringify(payload[bad])} at ${bad} is not 6-bit armour`, joinRaw(raws), source, receivedAt);
     }
@@ -86,7 +83,8 @@ export function createDecoder(options: DecoderOptions): AisStreamDecoder {
       // The raw text is cut to the limit: a DLQ entry never carries an unbounded line.
       return reject('line_too_long', `line exceeds ${maxLineLength} bytes; raw text cut to ${maxLineLength}`, line.slice(0, maxLineLength), readerSource || null, context?.receivedAt ?? clock.now());
     }
-    const parsed = parseLine(line);
+    // a sentence's payload comes back de-armoured in `bits`
+    const parsed = parseLine(line, bits);
     if (parsed.kind === 'skip') return SKIPS[parsed.reason]!;
     // the raw line as received, less its line ending
     let rawEnd = line.length;
@@ -104,7 +102,7 @@ export function createDecoder(options: DecoderOptions): AisStreamDecoder {
     const timeFromTagBlock = lineTime !== null;
 
     if (sentence.count === 1) {
-      return finish(sentence.payload, sentence.fill, source, receivedAt, timeFromTagBlock, sentence.talker, sentence.formatter, sentence.channel, [raw]);
+      return finish(sentence.armorError, sentence.payload, sentence.fill, source, receivedAt, timeFromTagBlock, sentence.talker, sentence.formatter, sentence.channel, [raw]);
     }
     // The key uses the tag-block source, not a USCG trailer's receiver id: USCG feeds put the
     // trailer on some parts only (gpsd-sample.aivdm has a type 8 whose part 2 alone carries it).
@@ -115,7 +113,11 @@ export function createDecoder(options: DecoderOptions): AisStreamDecoder {
     if (added.kind === 'fragment') return FRAGMENT;
     if (added.kind === 'reject') return reject(added.reason, added.detail, raw, source, receivedAt);
     const p = added.partial;
-    return finish(p.payloads.join(''), p.fill, p.source, p.receivedAt, p.timeFromTagBlock, p.talker, p.formatter, p.channel, p.raws, p);
+    const payload = p.payloads.join('');
+    let padded = false;
+    for (let i = 0; i < p.fills.length - 1; i++) if (p.fills[i] !== 0) padded = true;
+    const bad = padded ? loadFragments(bits, p.payloads, p.fills) : bits.load(payload, p.fill);
+    return finish(bad, payload, p.fill, p.source, p.receivedAt, p.timeFromTagBlock, p.talker, p.formatter, p.channel, p.raws);
   };
 
   return {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../shared/clock.js';
+import { BitBuffer } from './armor.js';
 import { createDecoder } from './decoder.js';
+import { parseLine } from './nmea.js';
 import { sentence, tagBlock } from './test-helpers.js';
 import type { DecodeOutcome } from './types.js';
 
@@ -85,6 +87,44 @@ describe('NMEA framing', () => {
     ['type 24 part 2', sentence('!AIVDM,1,1,,A,H42O55p0000000000000000000000,0'), 'unknown_type'],
   ])('rejects %s with its reason and the raw line', (_name, line, reason) => {
     expectReject(one(line), reason, line);
+  });
+
+  it('names the first character that is not armour and its index, in one sentence or across parts', () => {
+    const detailOf = (o: DecodeOutcome) => (o.kind === 'reject' && o.reason === 'bad_armor_char' ? o.detail : o.kind);
+    expect(detailOf(one(sentence(`!AIVDM,1,1,,A,13HOI:0P0000VOHLCnHQKwvL05IX,0`)))).toBe('payload character "X" at 27 is not 6-bit armour');
+    // text input can hold chars no byte can; they are not armour either, and the first bad one is named
+    expect(detailOf(one(sentence(`!AIVDM,1,1,,A,13H\u0100I:0P0000VOHLCnHQKwvL05I!,0`)))).toBe('payload character "\u0100" at 3 is not 6-bit armour');
+    const d = decoder('rx1');
+    expect(d.decode(sentence('!AIVDM,2,1,7,A,55?MbV02;H;s<HtKR20EHE:0@T4@Dn2222222216L961O5Gf0NSQEp6ClRp8,0')).kind).toBe('fragment');
+    expect(detailOf(d.decode(sentence('!AIVDM,2,2,7,A,888{8888880,2')))).toBe('payload character "{" at 63 is not 6-bit armour');
+  });
+
+  it('decodes each line the same after any other line: nothing of one payload is left for the next', () => {
+    const shared = decoder('rx1');
+    // a long type 5 (two parts) first, then short and truncated messages, some of types with optional trailing fields
+    expect(shared.decode(sentence('!AIVDM,2,1,3,A,55?MbV02;H;s<HtKR20EHE:0@T4@Dn2222222216L961O5Gf0NSQEp6ClRp8,0')).kind).toBe('fragment');
+    expect(shared.decode(sentence('!AIVDM,2,2,3,A,88888888880,2')).kind).toBe('message');
+    const lines = [
+      sentence('!AIVDM,1,1,,A,H42O55i18tMET00000000000000,2'),
+      sentence('!AIVDM,1,1,,A,Ekk5eI<`W:Pn3V2W2gb@9H@0000:dwBON9W`0000000,4'),
+      sentence(`!AIVDM,1,1,,A,${POS},0`),
+      sentence('!AIVDM,1,1,,A,13HOI:0P0000,0'),
+    ];
+    for (const line of lines) expect(shared.decode(line)).toEqual(decoder('rx1').decode(line));
+  });
+
+  it('leaves a sentence payload de-armoured in the given buffer exactly as BitBuffer.load does, zeros after it', () => {
+    const parsed = new BitBuffer();
+    const loaded = new BitBuffer();
+    const long = '55?MbV02;H;s<HtKR20EHE:0@T4@Dn2222222216L961O5Gf0NSQEp6ClRp8';
+    expect(parseLine(sentence(`!AIVDM,2,1,3,A,${long},0`), parsed)).toMatchObject({ kind: 'sentence', payload: long, armorError: -1 });
+    for (const [payload, fill] of [[POS, 0], ['13HOI:0P0000', 4], ['', 0]] as const) {
+      expect(parseLine(sentence(`!AIVDM,1,1,,A,${payload},${fill}`), parsed)).toMatchObject({ kind: 'sentence', payload, fill, armorError: -1 });
+      expect(loaded.load(payload, fill)).toBe(-1);
+      expect([parsed.length, parsed.armoredBits]).toEqual([loaded.length, loaded.armoredBits]);
+      expect(parsed.sym.subarray(0, payload.length + 8)).toEqual(loaded.sym.subarray(0, payload.length + 8));
+      expect(parsed.sym.subarray(payload.length, payload.length + 8).every((v) => v === 0)).toBe(true);
+    }
   });
 
   it('rejects a line longer than the limit without parsing it, raw cut to the limit', () => {

@@ -3,7 +3,8 @@
 const xorOf = (s: string): string => {
   let x = 0;
   for (let i = 0; i < s.length; i++) x ^= s.charCodeAt(i);
-  return x.toString(16).toUpperCase().padStart(2, '0');
+  // the low byte, as the parser checks it (text input may hold chars above 255)
+  return (x & 0xff).toString(16).toUpperCase().padStart(2, '0');
 };
 
 /** `!AIVDM,...` (without `*hh`) -> the sentence with its checksum. */
