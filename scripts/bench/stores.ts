@@ -1,126 +1,174 @@
 /**
- * npm run bench:stores — store write throughput, each next to its raw baseline, in one run (so
- * the ratios stay meaningful on a busy machine):
- *   Redis CAS (Lua compare-and-set, geo + live index) vs plain pipelined HSET of the same
- *   documents, on standalone Redis (6379) and the local 6-node cluster (7101-7106);
- *   Postgres history through PgBouncer (COPY into a temp table + idempotent INSERT ... SELECT)
- *   vs a plain COPY into an unindexed table on a direct connection.
+ * npm run bench:stores — store write throughput and client CPU, each write kind next to its raw
+ * baseline, in one run (so the ratios stay meaningful on a busy machine):
+ *   Redis `writeStates` (Lua compare-and-set, geo + live index) vs plain pipelined HSET of the
+ *   same documents, on standalone Redis (6379) and the local 6-node cluster (7101-7106);
+ *   Postgres `writeBatch` through PgBouncer (history only: new rows, a redelivery, the same
+ *   reports from a second receiver; history with the vessels upsert) vs a plain COPY (text and
+ *   binary) into an unindexed table on a direct connection.
+ * Every row prints records/s and the client CPU (user + system of this process, which does the
+ * encoding, the sockets and the GC) per 1000 records: the fusion process is CPU-bound, so the
+ * CPU column is the one to watch; records/s also depends on the servers and on the machine's load.
+ * One third of the vessels carry static data, as a fleet that has sent type 5/24 reports does.
  * Starts PgBouncer and the cluster with the project scripts if they are not up (and leaves them
  * up). Prints figures only; nothing asserts a timing.
  *
  * Options (env): BENCH_STORES_VESSELS (states per Redis run, default 50000),
  * BENCH_STORES_ROWS (history rows per Postgres run, default 100000), BENCH_STORES_BATCH
- * (records per batch, default 1000), BENCH_STORES_PARTITIONS (default 64).
+ * (records per batch, default 1000), BENCH_STORES_PARTITIONS (default 64),
+ * BENCH_STORES_ONLY (comma list of redis-standalone, redis-cluster, postgres; default all).
  */
 import { execFileSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import type { StaticFields } from '../../pipeline/src/ais/types.js';
 import { partitionOf } from '../../pipeline/src/shared/partition.js';
 import { PostgresHistoryStore } from '../../pipeline/src/store/postgres/history.js';
 import { migrate } from '../../pipeline/src/store/postgres/migrate.js';
 import { createPgPool } from '../../pipeline/src/store/postgres/pool.js';
 import { createRedisClient, type RedisClient } from '../../pipeline/src/store/redis/connection.js';
 import { detectDocMode, RedisLiveStateStore } from '../../pipeline/src/store/redis/live-state.js';
-import type { FusedVesselState, HistoryRow } from '../../pipeline/src/store/types.js';
+import type { FusedVesselState, HistoryRow, VesselUpsert } from '../../pipeline/src/store/types.js';
 
 const VESSELS = Number(process.env.BENCH_STORES_VESSELS ?? 50_000);
 const ROWS = Number(process.env.BENCH_STORES_ROWS ?? 100_000);
 const BATCH = Number(process.env.BENCH_STORES_BATCH ?? 1_000);
 const P = Number(process.env.BENCH_STORES_PARTITIONS ?? 64);
+const ONLY = new Set((process.env.BENCH_STORES_ONLY ?? 'redis-standalone,redis-cluster,postgres').split(','));
 const DIRECT = 'postgres://postgres@127.0.0.1:5432/postgres';
 const BOUNCER = 'postgres://postgres@127.0.0.1:6433/postgres';
+/** vessels the history rows belong to (several rows per vessel per run, as in real traffic) */
+const HISTORY_VESSELS = 20_000;
 
-const rate = (n: number, ms: number) => `${Math.round((n / ms) * 1000).toLocaleString('en-US')}/s`;
-const line = (label: string, n: number, ms: number, extra = '') => console.log(`  ${label.padEnd(52)} ${String(n).padStart(8)} in ${(ms / 1000).toFixed(2).padStart(6)} s  ${rate(n, ms).padStart(12)}${extra}`);
+/** Runs `fn`, then prints records/s and client CPU ms per 1000 records. */
+async function measure<T>(label: string, n: number, fn: () => Promise<T>, extra: (result: T) => string = () => ''): Promise<T> {
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  const result = await fn();
+  const ms = performance.now() - start;
+  const used = process.cpuUsage(cpu);
+  const cpuMs = (used.user + used.system) / 1000;
+  const rate = `${Math.round((n / ms) * 1000).toLocaleString('en-US')}/s`;
+  console.log(`  ${label.padEnd(50)} ${String(n).padStart(7)} in ${(ms / 1000).toFixed(2).padStart(6)} s ${rate.padStart(10)}  cpu ${((cpuMs / n) * 1000).toFixed(1).padStart(6)} ms/1k${extra(result)}`);
+  return result;
+}
+
+/** Two batches in flight at a time, as fusion keeps two merged writes in flight. */
+async function inPairs<T, R>(items: readonly T[], write: (batch: T[]) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += BATCH * 2) {
+    out.push(...(await Promise.all([write(items.slice(i, i + BATCH)), ...(i + BATCH < items.length ? [write(items.slice(i + BATCH, i + BATCH * 2))] : [])])));
+  }
+  return out;
+}
+
+function staticOf(mmsi: number, ts: number): StaticFields & { updatedAt: number } {
+  return { shipName: `BENCH VESSEL ${mmsi % 10_000}`, callsign: `OZ${mmsi % 1000}`, imo: 9_000_000 + (mmsi % 999_999), shipType: 70, toBow: 100, toStern: 20, toPort: 10, toStarboard: 12, draught: 7.5, destination: 'AARHUS', eta: { month: 5, day: 2, hour: 12, minute: 30 }, updatedAt: ts };
+}
 
 function states(round: number): FusedVesselState[] {
   const t = 1_700_000_000_000 + round * 60_000;
   return Array.from({ length: VESSELS }, (_, i) => {
     const mmsi = 200_000_000 + i;
-    return { mmsi, partition: partitionOf(mmsi, P), ts: t + i, lat: 50 + (i % 1000) / 100, lon: (i % 3600) / 10 - 180, speed: 12.3, course: 45, heading: 44, status: 0, msgType: 1, source: 'bench', sources: ['bench'], static: null };
+    const sources = i % 4 === 0 ? ['bench-rx2', 'bench-rx1'] : ['bench-rx1'];
+    return { mmsi, partition: partitionOf(mmsi, P), ts: t + i, lat: 50 + (i % 1000) / 100 + round / 1000, lon: (i % 3600) / 10 - 180, speed: 12.3, course: 45.6, heading: 44, status: 0, msgType: 1, source: sources[0]!, sources, static: i % 3 === 0 ? staticOf(mmsi, 1_699_999_000_000) : null };
   });
 }
 
 async function benchRedis(label: string, client: RedisClient): Promise<void> {
   const prefix = `bench:stores:${process.pid}:${label}`;
   const store = new RedisLiveStateStore({ client, keyPrefix: prefix, mode: await detectDocMode(client) });
-  console.log(`redis ${label} (mode ${store.mode}, ${P} partitions, batches of ${BATCH})`);
-  for (const round of [0, 1]) {
-    const all = states(round);
-    const start = performance.now();
-    // Batches in flight two at a time, as fusion keeps a few partitions' batches in flight.
-    for (let i = 0; i < all.length; i += BATCH * 2) {
-      await Promise.all([store.writeStates(all.slice(i, i + BATCH)), store.writeStates(all.slice(i + BATCH, i + BATCH * 2))]);
+  console.log(`redis ${label} (mode ${store.mode}, ${P} partitions, ${VESSELS} vessels, batches of ${BATCH}, 2 in flight)`);
+  try {
+    for (const round of [0, 1]) {
+      const all = states(round);
+      await measure(`writeStates (${round === 0 ? 'new vessels' : 'updates'})`, all.length, () => inPairs(all, (b) => store.writeStates(b)), (r) => `  (${r.reduce((a, x) => a + x.written, 0)} written)`);
     }
-    line(`CAS writes (${round === 0 ? 'new vessels' : 'updates'})`, all.length, performance.now() - start);
+    const again = states(1);
+    await measure('writeStates (redelivery: all stale)', again.length, () => inPairs(again, (b) => store.writeStates(b)), (r) => `  (${r.reduce((a, x) => a + x.written, 0)} written)`);
+    // Baseline: the same documents as plain HSETs, auto-pipelined, no script and no indexes.
+    const raw = states(2);
+    await measure('baseline: pipelined HSET, no CAS, no geo', raw.length, () =>
+      inPairs(raw, (b) => Promise.all(b.map((s) => client.hset(`${prefix}:raw:{${s.partition}}:${s.mmsi}`, 'ts', s.ts, 'doc', JSON.stringify(s))))),
+    );
+  } finally {
+    const masters = 'nodes' in client && typeof client.nodes === 'function' ? client.nodes('master') : [client];
+    for (const node of masters) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 5000);
+        cursor = next;
+        await Promise.all(keys.map((k) => node.unlink(k)));
+      } while (cursor !== '0');
+    }
+    await store.close();
   }
-  // Baseline: the same documents as plain HSETs, auto-pipelined, no script and no indexes.
-  const all = states(2);
-  const start = performance.now();
-  for (let i = 0; i < all.length; i += BATCH * 2) {
-    await Promise.all(all.slice(i, i + BATCH * 2).map((s) => client.hset(`${prefix}:raw:{${s.partition}}:${s.mmsi}`, 'ts', s.ts, 'doc', JSON.stringify(s))));
-  }
-  line('baseline: pipelined HSET, no CAS, no geo', all.length, performance.now() - start);
-
-  const masters = 'nodes' in client && typeof client.nodes === 'function' ? client.nodes('master') : [client];
-  for (const node of masters) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 5000);
-      cursor = next;
-      await Promise.all(keys.map((k) => node.unlink(k)));
-    } while (cursor !== '0');
-  }
-  await store.close();
 }
 
-function historyRows(): HistoryRow[] {
-  const t = Date.now() - 3_600_000;
-  return Array.from({ length: ROWS }, (_, i) => ({ key: `bench-${i.toString(36)}-${process.pid}`, mmsi: 200_000_000 + (i % 20_000), ts: t + i, lat: 55.1234, lon: 10.5678, speed: 12.3, course: 45.6, heading: 44, status: 0, msgType: 1, sources: ['bench-rx1'] }));
+function historyRows(t: number, source: string): HistoryRow[] {
+  return Array.from({ length: ROWS }, (_, i) => {
+    const mmsi = 200_000_000 + (i % HISTORY_VESSELS);
+    const ts = t + i * 10;
+    return { key: `${mmsi}:${Math.floor(ts / 1000)}:${(i * 2_654_435_761 >>> 0).toString(36)}`, mmsi, ts, lat: 55.1234 + i / 1e6, lon: 10.5678, speed: 12.3, course: 45.6, heading: i % 7 === 0 ? null : 44, status: 0, msgType: 1, sources: [source] };
+  });
+}
+
+/** What fusion upserts for a history batch: one row per vessel heard, a fix each, static now and then. */
+function vesselsOf(rows: readonly HistoryRow[]): VesselUpsert[] {
+  const byMmsi = new Map<number, VesselUpsert>();
+  for (const r of rows) {
+    byMmsi.set(r.mmsi, {
+      mmsi: r.mmsi,
+      lastSeen: r.ts,
+      fix: { ts: r.ts, lat: r.lat, lon: r.lon, speed: r.speed, course: r.course, heading: r.heading },
+      static: r.mmsi % 10 === 0 ? { ts: r.ts, fields: staticOf(r.mmsi, r.ts) } : null,
+      sources: r.sources,
+    });
+  }
+  return [...byMmsi.values()].sort((a, b) => a.mmsi - b.mmsi);
 }
 
 async function benchPostgres(): Promise<void> {
   const schema = `bench_stores_${process.pid}`;
   await migrate({ url: DIRECT, schema });
-  const rows = historyRows();
-  console.log(`postgres history (${ROWS} rows, batches of ${BATCH})`);
+  const t = Date.now() - 3_600_000;
+  const rows = historyRows(t, 'bench-rx1');
+  console.log(`postgres via PgBouncer (${ROWS} rows over ${HISTORY_VESSELS} vessels, batches of ${BATCH}, 2 in flight)`);
   try {
     const store = new PostgresHistoryStore({ pool: createPgPool({ url: BOUNCER, max: 2 }), schema });
     await store.maintain({ nowMs: Date.now(), retentionDays: 30 });
-    for (const pass of ['new rows', 'redelivery (all conflicts)']) {
-      const start = performance.now();
-      let inserted = 0;
-      for (let i = 0; i < rows.length; i += BATCH * 2) {
-        const results = await Promise.all([store.writeBatch({ history: rows.slice(i, i + BATCH), vessels: [] }), store.writeBatch({ history: rows.slice(i + BATCH, i + BATCH * 2), vessels: [] })]);
-        for (const r of results) inserted += r.historyInserted;
-      }
-      line(`writeBatch via PgBouncer, ${pass}`, rows.length, performance.now() - start, `  (${inserted} inserted)`);
-    }
+    const inserted = (r: Array<{ historyInserted: number; vesselsUpserted: number }>) => `  (${r.reduce((a, x) => a + x.historyInserted, 0)} inserted, ${r.reduce((a, x) => a + x.vesselsUpserted, 0)} vessels)`;
+    await measure('writeBatch history only, new rows', rows.length, () => inPairs(rows, (b) => store.writeBatch({ history: b, vessels: [] })), inserted);
+    await measure('writeBatch history only, redelivery', rows.length, () => inPairs(rows, (b) => store.writeBatch({ history: b, vessels: [] })), inserted);
+    const second = historyRows(t, 'bench-rx2');
+    await measure('writeBatch history only, 2nd receiver (credit)', second.length, () => inPairs(second, (b) => store.writeBatch({ history: b, vessels: [] })), inserted);
+    const later = historyRows(t + ROWS * 10, 'bench-rx1');
+    await measure('writeBatch history + vessels', later.length, () => inPairs(later, (b) => store.writeBatch({ history: b, vessels: vesselsOf(b) })), inserted);
     await store.close();
 
     // Baseline: plain COPY (text) into a table without keys or partitions, direct connection.
     const client = new pg.Client({ connectionString: DIRECT });
     await client.connect();
     await client.query(`CREATE TABLE "${schema}".copy_baseline (ts_ms bigint, key text, mmsi integer, lat double precision, lon double precision, speed real, course real, heading real, status smallint, msg_type smallint, sources text[])`);
-    const start = performance.now();
-    for (let i = 0; i < rows.length; i += BATCH) {
-      const text = rows
-        .slice(i, i + BATCH)
-        .map((r) => `${r.ts}\t${r.key}\t${r.mmsi}\t${r.lat}\t${r.lon}\t${r.speed}\t${r.course}\t${r.heading}\t${r.status}\t${r.msgType}\t{${r.sources.join(',')}}\n`)
-        .join('');
-      await pipeline(Readable.from([text]), client.query(copyFrom(`COPY "${schema}".copy_baseline FROM STDIN`)));
-    }
-    line('baseline: plain COPY (text), no keys, direct', rows.length, performance.now() - start);
-
-    // The same with COPY BINARY, to see what the text format costs us.
+    await measure('baseline: plain COPY (text), no keys, direct', rows.length, async () => {
+      for (let i = 0; i < rows.length; i += BATCH) {
+        const text = rows
+          .slice(i, i + BATCH)
+          .map((r) => `${r.ts}\t${r.key}\t${r.mmsi}\t${r.lat}\t${r.lon}\t${r.speed}\t${r.course}\t${r.heading ?? '\\N'}\t${r.status}\t${r.msgType}\t{${r.sources.join(',')}}\n`)
+          .join('');
+        await pipeline(Readable.from([text]), client.query(copyFrom(`COPY "${schema}".copy_baseline FROM STDIN`)));
+      }
+    });
+    // The same with COPY BINARY, to see what the text format costs.
     await client.query(`TRUNCATE "${schema}".copy_baseline`);
-    const startBinary = performance.now();
-    for (let i = 0; i < rows.length; i += BATCH) {
-      await pipeline(Readable.from([binaryCopy(rows.slice(i, i + BATCH))]), client.query(copyFrom(`COPY "${schema}".copy_baseline FROM STDIN (FORMAT binary)`)));
-    }
-    line('baseline: plain COPY (binary), no keys, direct', rows.length, performance.now() - startBinary);
+    await measure('baseline: plain COPY (binary), no keys, direct', rows.length, async () => {
+      for (let i = 0; i < rows.length; i += BATCH) {
+        await pipeline(Readable.from([binaryCopy(rows.slice(i, i + BATCH))]), client.query(copyFrom(`COPY "${schema}".copy_baseline FROM STDIN (FORMAT binary)`)));
+      }
+    });
     await client.end();
   } finally {
     const client = new pg.Client({ connectionString: DIRECT });
@@ -177,9 +225,9 @@ function binaryCopy(rows: readonly HistoryRow[]): Buffer {
   return Buffer.concat(parts);
 }
 
-console.log(`bench:stores — ${new Date().toISOString()}, node ${process.version}`);
+console.log(`bench:stores — ${new Date().toISOString()}, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 execFileSync('bash', ['scripts/services/pgbouncer.sh'], { stdio: 'ignore' });
 execFileSync('bash', ['scripts/services/redis-cluster.sh'], { stdio: 'ignore' });
-await benchRedis('standalone', createRedisClient({ mode: 'standalone', url: 'redis://127.0.0.1:6379', clusterNodes: [], password: null }));
-await benchRedis('cluster', createRedisClient({ mode: 'cluster', url: '', clusterNodes: ['127.0.0.1:7101', '127.0.0.1:7102', '127.0.0.1:7103'], password: null }));
-await benchPostgres();
+if (ONLY.has('redis-standalone')) await benchRedis('standalone', createRedisClient({ mode: 'standalone', url: 'redis://127.0.0.1:6379', clusterNodes: [], password: null }));
+if (ONLY.has('redis-cluster')) await benchRedis('cluster', createRedisClient({ mode: 'cluster', url: '', clusterNodes: ['127.0.0.1:7101', '127.0.0.1:7102', '127.0.0.1:7103'], password: null }));
+if (ONLY.has('postgres')) await benchPostgres();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RetryableStoreError, UnrecoverableStoreError } from './errors.js';
-import { copyNumber, copyText, copyTextArray } from './postgres/copy-text.js';
+import { isValidMmsi } from './mmsi.js';
+import { numberArray, quoteElement, textArray } from './postgres/array-literal.js';
 import { classifyPgError } from './postgres/errors.js';
 import { mergeHistoryRows, mergeVesselUpserts } from './postgres/history.js';
 import { decodeCursor, encodeCursor, toVesselView } from './queries-impl.js';
@@ -8,21 +9,39 @@ import { classifyRedisError } from './redis/errors.js';
 import { redisKeys } from './redis/keys.js';
 import type { HistoryRow, VesselUpsert } from './types.js';
 
-describe('COPY text encoding', () => {
+describe('array literals for unnest parameters', () => {
   it.each([
-    ['plain', 'plain'],
-    ['a\tb', 'a\\tb'],
-    ['a\nb\rc', 'a\\nb\\rc'],
-    ['back\\slash', 'back\\\\slash'],
-  ])('escapes %j', (input, expected) => expect(copyText(input)).toBe(expected));
+    ['plain', '"plain"'],
+    ['NULL', '"NULL"'],
+    ['', '""'],
+    ['a,b {c}', '"a,b {c}"'],
+    ['q"uote', '"q\\"uote"'],
+    ['back\\slash', '"back\\\\slash"'],
+    ['tab\there\nnewline', '"tab\there\nnewline"'],
+  ])('quotes the element %j', (input, expected) => expect(quoteElement(input)).toBe(expected));
 
-  it('writes null and non-finite numbers as \\N', () => {
-    expect([copyNumber(null), copyNumber(Number.NaN), copyNumber(1.5)]).toEqual(['\\N', '\\N', '1.5']);
+  it('writes numbers in their shortest form, null and non-finite as NULL', () => {
+    expect(numberArray([1, 2.5, -0.125, null, Number.NaN, Number.POSITIVE_INFINITY, 1_700_000_000_123])).toBe('{1,2.5,-0.125,NULL,NULL,NULL,1700000000123}');
+    expect(numberArray([])).toBe('{}');
   });
 
-  it('quotes array elements, then escapes for COPY', () => {
-    expect(copyTextArray(['a', 'b"c', 'd\\e'])).toBe('{"a","b\\\\"c","d\\\\\\\\e"}');
+  it('nests a text[] literal as one quoted element of another', () => {
+    expect(textArray(['a', 'b"c'])).toBe('{"a","b\\"c"}');
+    expect(quoteElement(textArray(['a', 'b"c']))).toBe('"{\\"a\\",\\"b\\\\\\"c\\"}"');
   });
+});
+
+describe('vessel identity', () => {
+  it.each([
+    [0, false],
+    [1, true],
+    [244_000_123, true],
+    [999_999_999, true],
+    [1_000_000_000, false],
+    [2 ** 30 - 1, false],
+    [-5, false],
+    [12.5, false],
+  ])('mmsi %d valid: %s', (mmsi, valid) => expect(isValidMmsi(mmsi)).toBe(valid));
 });
 
 describe('error classification', () => {

@@ -88,8 +88,23 @@ export interface LiveStateStore {
   close(): Promise<void>;
 }
 
+/** What one `HistoryStore.writeBatch` did. */
+export interface HistoryWriteResult {
+  /** history rows really added (a redelivered or already credited report adds none) */
+  historyInserted: number;
+  vesselsUpserted: number;
+  /**
+   * vessel upserts left out because their MMSI is not a vessel identity (0, more than nine
+   * digits: see store/mmsi.ts `isValidMmsi`); their history rows are kept. Absent means 0.
+   */
+  vesselsRejected?: number;
+}
+
 export interface HistoryStore {
-  /** One transaction: history rows (idempotent) and vessel upserts (sorted by mmsi: no deadlocks). */
-  writeBatch(batch: { history: readonly HistoryRow[]; vessels: readonly VesselUpsert[] }): Promise<{ historyInserted: number; vesselsUpserted: number }>;
+  /**
+   * One transaction: history rows (idempotent) and vessel upserts (sorted by mmsi: no
+   * deadlocks). Upserts of an invalid MMSI never reach the `vessels` table (`vesselsRejected`).
+   */
+  writeBatch(batch: { history: readonly HistoryRow[]; vessels: readonly VesselUpsert[] }): Promise<HistoryWriteResult>;
   close(): Promise<void>;
 }

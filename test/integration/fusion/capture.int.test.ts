@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultDecideSettings } from '../../../pipeline/src/fusion/decide.js';
 import { defaultTrustSettings } from '../../../pipeline/src/fusion/trust.js';
 import { FusionWorker } from '../../../pipeline/src/fusion/worker.js';
+import { isValidMmsi } from '../../../pipeline/src/store/mmsi.js';
 import type { AisBatchV1, AisRecordV1 } from '../../../pipeline/src/shared/ais-record.js';
 import { systemClock } from '../../../pipeline/src/shared/clock.js';
 import type { NatsNames } from '../../../pipeline/src/shared/subjects.js';
@@ -112,7 +113,8 @@ describe('AISHub capture through ingest and fusion', () => {
       expect(await stores.historyRowCount()).toBe(ref.historyRows);
       const states = await stores.readAll([...ref.latest.keys()], PARTITIONS);
       expect(states.size).toBe(ref.latest.size);
-      expect(await stores.vesselCount()).toBe(ref.latest.size);
+      // the vessels table leaves out MMSI 0 and ten-digit MMSIs (not a vessel identity); Redis and the history keep them
+      expect(await stores.vesselCount()).toBe([...ref.latest.keys()].filter(isValidMmsi).length);
       const wrong: string[] = [];
       for (const [mmsi, want] of ref.latest) {
         const got = states.get(mmsi);

@@ -28,7 +28,7 @@ describe('Postgres history through PgBouncer (transaction pooling)', () => {
   let direct: pg.Client;
 
   beforeAll(async () => {
-    expect(await migrate({ url: POSTGRES_DIRECT_URL, schema })).toEqual(['1764360000000_history-and-vessels']);
+    expect(await migrate({ url: POSTGRES_DIRECT_URL, schema })).toEqual(['1764360000000_history-and-vessels', '1764370000000_vessels-hot-updates']);
     store = new PostgresHistoryStore({ pool: createPgPool({ url: POSTGRES_BOUNCER_URL, max: 4 }), schema });
     direct = new pg.Client({ connectionString: POSTGRES_DIRECT_URL });
     await direct.connect();
@@ -48,7 +48,7 @@ describe('Postgres history through PgBouncer (transaction pooling)', () => {
 
   it('inserts a batch once: the same batch again adds no rows', async () => {
     const batch = { history: [row('a1', 111, T0, ['rx1']), row('a2', 111, T0 + 10_000, ['rx1']), row('a3', 112, T0, ['rx2'])], vessels: [vessel(111, T0 + 10_000), vessel(112, T0)] };
-    expect(await store.writeBatch(batch)).toEqual({ historyInserted: 3, vesselsUpserted: 2 });
+    expect(await store.writeBatch(batch)).toEqual({ historyInserted: 3, vesselsUpserted: 2, vesselsRejected: 0 });
     expect((await store.writeBatch(batch)).historyInserted).toBe(0);
     expect(await count(`SELECT count(*) AS n FROM "${schema}".positions WHERE mmsi IN (111, 112)`)).toBe(3);
   });
@@ -90,6 +90,32 @@ describe('Postgres history through PgBouncer (transaction pooling)', () => {
     expect(r.vesselsUpserted).toBe(2);
     const { rows } = await direct.query(`SELECT extract(epoch FROM fix_ts) * 1000 AS fix_ms FROM "${schema}".vessels WHERE mmsi = 151`);
     expect(Number(rows[0].fix_ms)).toBe(T0 + 9);
+  });
+
+  it('keeps vessels of MMSI 0 and ten-digit MMSIs out of the vessels table, counted, and keeps their history', async () => {
+    const before = store.rejected.invalidMmsi;
+    const r = await store.writeBatch({
+      history: [row('m0', 0, T0, ['rx1']), row('m10', 1_073_741_000, T0, ['rx1']), row('m1', 155, T0, ['rx1'])],
+      vessels: [vessel(0, T0), vessel(155, T0), vessel(1_073_741_000, T0)],
+    });
+    expect(r).toEqual({ historyInserted: 3, vesselsUpserted: 1, vesselsRejected: 2 });
+    expect(store.rejected.invalidMmsi - before).toBe(2);
+    expect(await count(`SELECT count(*) AS n FROM "${schema}".vessels WHERE mmsi IN (0, 1073741000, 155)`)).toBe(1);
+    expect(await count(`SELECT count(*) AS n FROM "${schema}".positions WHERE key IN ('m0', 'm10', 'm1')`)).toBe(3);
+    // a batch of nothing but invalid vessels writes nothing and still says why
+    expect(await store.writeBatch({ history: [], vessels: [vessel(0, T0 + 1)] })).toEqual({ historyInserted: 0, vesselsUpserted: 0, vesselsRejected: 1 });
+  });
+
+  it('credits only the reports that lack a source, in a batch mixing new, redelivered and re-heard reports', async () => {
+    await store.writeBatch({ history: [row('g1', 156, T0, ['rx1']), row('g2', 156, T0 + 1_000, ['rx1', 'rx2'])], vessels: [] });
+    const r = await store.writeBatch({ history: [row('g1', 156, T0, ['rx3']), row('g2', 156, T0 + 1_000, ['rx2']), row('g3', 156, T0 + 2_000, ['rx2', 'rx1'])], vessels: [] });
+    expect(r.historyInserted).toBe(1);
+    const { rows } = await direct.query(`SELECT key, sources FROM "${schema}".positions WHERE key IN ('g1', 'g2', 'g3') ORDER BY key`);
+    expect(rows).toEqual([
+      { key: 'g1', sources: ['rx1', 'rx3'] },
+      { key: 'g2', sources: ['rx1', 'rx2'] },
+      { key: 'g3', sources: ['rx1', 'rx2'] },
+    ]);
   });
 
   it('soft-deletes silent vessels and revives one with its next newer report', async () => {

@@ -1,9 +1,7 @@
-import { from as copyFrom } from 'pg-copy-streams';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
 import type pg from 'pg';
-import type { HistoryRow, HistoryStore, VesselUpsert } from '../types.js';
-import { copyNumber, copyText, copyTextArray } from './copy-text.js';
+import { isValidMmsi } from '../mmsi.js';
+import type { HistoryRow, HistoryStore, HistoryWriteResult, VesselUpsert } from '../types.js';
+import { numberArray, quoteElement, textArray } from './array-literal.js';
 import { classifyPgError } from './errors.js';
 import { quoteIdent } from './sql.js';
 
@@ -11,6 +9,25 @@ const DAY_MS = 86_400_000;
 const MAX_TS = Date.UTC(2100, 0, 1);
 /** A vessel keeps at most this many sources in its row (most recent batches win on overflow). */
 const MAX_VESSEL_SOURCES = 32;
+/** Distinct source lists whose array-literal text is kept (receivers repeat; spoofed ids must not grow memory). */
+const SOURCES_CACHE_MAX = 4_096;
+
+/** One batch of history rows as array literals, one per column (array-literal.ts). */
+interface HistoryColumns {
+  count: number;
+  ts: string;
+  keys: string;
+  mmsi: string;
+  lat: string;
+  lon: string;
+  speed: string;
+  course: string;
+  heading: string;
+  status: string;
+  msgType: string;
+  /** each element the text of the row's own text[] */
+  sources: string;
+}
 
 export interface PostgresHistoryOptions {
   pool: pg.Pool;
@@ -20,31 +37,41 @@ export interface PostgresHistoryOptions {
 
 /**
  * Position history and the `vessels` table, written in one transaction per batch through
- * PgBouncer (transaction pooling): no named prepared statements, no session settings, a temp
- * table that lives only for the transaction (ON COMMIT DROP).
+ * PgBouncer (transaction pooling): no named prepared statements, no session settings, no temp
+ * tables.
  *
- * History: COPY into the temp table, then one INSERT ... SELECT ... ON CONFLICT that credits the
- * sources of a report already stored (same report from another receiver, or a redelivery).
- * Vessels: one INSERT ... ON CONFLICT over rows sorted by mmsi, so concurrent writers take row
- * locks in the same order and cannot deadlock.
+ * History: one INSERT ... SELECT FROM unnest(<one array literal per column>) ON CONFLICT DO
+ * NOTHING; only when some reports were already stored (another receiver's copy, a redelivery)
+ * an UPDATE credits the sources they lack. Vessels: one INSERT ... ON CONFLICT over rows sorted
+ * by mmsi, so concurrent writers take row locks in the same order and cannot deadlock; upserts
+ * of invalid MMSIs (isValidMmsi) are left out and counted.
  */
 export class PostgresHistoryStore implements HistoryStore {
   private readonly pool: pg.Pool;
   private readonly s: string;
   /** UTC days (epoch day numbers) known to have a partition; a cache, never authoritative. */
   private readonly knownDays = new Set<number>();
+  /** source id, or JSON of a source list -> the quoted text[] element (see sourcesElement) */
+  private readonly sourceText = new Map<string, string>();
+  private readonly sourceListText = new Map<string, string>();
+  /** vessel upserts refused since start, by reason (fusion exports them as a counter) */
+  readonly rejected = { invalidMmsi: 0 };
 
   constructor(options: PostgresHistoryOptions) {
     this.pool = options.pool;
     this.s = quoteIdent(options.schema);
   }
 
-  async writeBatch(batch: { history: readonly HistoryRow[]; vessels: readonly VesselUpsert[] }): Promise<{ historyInserted: number; vesselsUpserted: number }> {
+  async writeBatch(batch: { history: readonly HistoryRow[]; vessels: readonly VesselUpsert[] }): Promise<HistoryWriteResult> {
     const history = mergeHistoryRows(batch.history);
-    const vessels = mergeVesselUpserts(batch.vessels);
-    if (history.length === 0 && vessels.length === 0) return { historyInserted: 0, vesselsUpserted: 0 };
+    const merged = mergeVesselUpserts(batch.vessels);
+    const vessels = merged.filter((v) => isValidMmsi(v.mmsi));
+    const vesselsRejected = merged.length - vessels.length;
+    this.rejected.invalidMmsi += vesselsRejected;
+    if (history.length === 0 && vessels.length === 0) return { historyInserted: 0, vesselsUpserted: 0, vesselsRejected };
+    let columns: HistoryColumns | null = null;
     try {
-      validateHistory(history);
+      if (history.length > 0) columns = this.historyColumns(history);
     } catch (err) {
       throw classifyPgError(err, 'validating history rows');
     }
@@ -60,11 +87,11 @@ export class PostgresHistoryStore implements HistoryStore {
     try {
       await client.query('BEGIN');
       let historyInserted = 0;
-      if (history.length > 0) historyInserted = await this.copyHistory(client, history);
+      if (columns) historyInserted = await this.insertHistory(client, columns);
       let vesselsUpserted = 0;
       if (vessels.length > 0) vesselsUpserted = await this.upsertVessels(client, vessels);
       await client.query('COMMIT');
-      return { historyInserted, vesselsUpserted };
+      return { historyInserted, vesselsUpserted, vesselsRejected };
     } catch (err) {
       try {
         await client.query('ROLLBACK');
@@ -77,65 +104,120 @@ export class PostgresHistoryStore implements HistoryStore {
     }
   }
 
-  private async copyHistory(client: pg.PoolClient, rows: readonly HistoryRow[]): Promise<number> {
-    await client.query(
-      `CREATE TEMP TABLE aisflow_history_in (
-         ts_ms bigint, key text, mmsi integer, lat double precision, lon double precision,
-         speed real, course real, heading real, status smallint, msg_type smallint, sources text[]
-       ) ON COMMIT DROP`,
-    );
-    const copy = client.query(copyFrom('COPY aisflow_history_in FROM STDIN'));
-    await pipeline(Readable.from(historyCopyChunks(rows)), copy);
-    // Two statements, both in (key, ts) order so concurrent writers of overlapping reports take
-    // locks in the same order and cannot deadlock. First the new reports (rowCount = rows really
-    // added; xmax tricks do not work on partitioned tables), then the credit: reports already
-    // stored gain the sources they lacked; a redelivered batch changes nothing.
+  /**
+   * The batch as one array literal per column (see array-literal.ts), validated on the way:
+   * values Postgres would reject mid-statement (and fail the whole batch) are caught here, per
+   * record. A row's sources travel as the text of its own `text[]` (arrays of arrays must be
+   * rectangular); receivers repeat, so that text is cached per distinct source list.
+   */
+  private historyColumns(rows: readonly HistoryRow[]): HistoryColumns {
+    const ts: number[] = new Array(rows.length);
+    let keys = '{';
+    let sources = '{';
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      // Partitions are named by day: a time outside 1970..2100 is a bug upstream, not a day to create.
+      if (!(r.ts >= 0 && r.ts < MAX_TS)) throw new RangeError(`history row ${r.key} (mmsi ${r.mmsi}) has a report time out of range: ${r.ts}`);
+      if (!Number.isFinite(r.lat) || !Number.isFinite(r.lon) || !Number.isInteger(r.mmsi) || !Number.isInteger(r.msgType)) {
+        throw new TypeError(`history row ${r.key} (mmsi ${r.mmsi}) has a non-finite position or a non-integer mmsi or type`);
+      }
+      ts[i] = r.ts;
+      const sep = i > 0 ? ',' : '';
+      keys += sep + quoteElement(r.key);
+      sources += sep + this.sourcesElement(r.sources);
+    }
+    const column = <K extends keyof HistoryRow>(k: K) => numberArray(rows.map((r) => r[k] as number | null));
+    return {
+      count: rows.length,
+      ts: numberArray(ts),
+      keys: `${keys}}`,
+      sources: `${sources}}`,
+      mmsi: column('mmsi'),
+      lat: column('lat'),
+      lon: column('lon'),
+      speed: column('speed'),
+      course: column('course'),
+      heading: column('heading'),
+      status: column('status'),
+      msgType: column('msgType'),
+    };
+  }
+
+  private sourcesElement(sources: readonly string[]): string {
+    // one cache for single sources (the common row), one for lists: no id of one can equal the other's
+    const cache = sources.length === 1 ? this.sourceText : this.sourceListText;
+    const id = sources.length === 1 ? sources[0]! : JSON.stringify(sources);
+    let element = cache.get(id);
+    if (element === undefined) {
+      element = quoteElement(textArray(sources));
+      // bounded: a flood of distinct (spoofed) source ids must not grow memory
+      if (cache.size >= SOURCES_CACHE_MAX) cache.clear();
+      cache.set(id, element);
+    }
+    return element;
+  }
+
+  private async insertHistory(client: pg.PoolClient, c: HistoryColumns): Promise<number> {
+    // Rows in (key, ts) order, so concurrent writers of overlapping reports take locks in the same
+    // order and cannot deadlock; C collation: the same order under any database collation, and
+    // cheap to compare. rowCount = rows really added (xmax tricks do not work on partitioned tables).
     const inserted = await client.query(
       `INSERT INTO ${this.s}.positions (ts, key, mmsi, lat, lon, speed, course, heading, status, msg_type, sources)
-       SELECT to_timestamp(ts_ms / 1000.0), key, mmsi, lat, lon, speed, course, heading, status, msg_type, sources
-       FROM aisflow_history_in ORDER BY key, ts_ms
+       SELECT to_timestamp(x.ts_ms / 1000.0), x.key, x.mmsi, x.lat, x.lon, x.speed, x.course, x.heading, x.status, x.msg_type, x.sources::text[]
+       FROM unnest($1::bigint[], $2::text[], $3::integer[], $4::double precision[], $5::double precision[], $6::real[], $7::real[], $8::real[], $9::smallint[], $10::smallint[], $11::text[])
+         AS x(ts_ms, key, mmsi, lat, lon, speed, course, heading, status, msg_type, sources)
+       ORDER BY x.key COLLATE "C", x.ts_ms
        ON CONFLICT (key, ts) DO NOTHING`,
+      [c.ts, c.keys, c.mmsi, c.lat, c.lon, c.speed, c.course, c.heading, c.status, c.msgType, c.sources],
     );
+    const added = inserted.rowCount ?? 0;
     // Every row new: nothing to credit (the common case; skips a join against the index).
-    if ((inserted.rowCount ?? 0) === rows.length) return rows.length;
+    if (added === c.count) return added;
+    // Some reports were stored already (another receiver's copy, or a redelivery): they gain the
+    // sources they lack. A statement of its own, so it sees rows a concurrent writer committed
+    // while the INSERT waited on them; rows locked in the INSERT's order.
     await client.query(
       `UPDATE ${this.s}.positions AS p
          SET sources = ARRAY(SELECT DISTINCT s FROM unnest(p.sources || l.sources) AS s ORDER BY s)
-       FROM (SELECT q.key, q.ts, i.sources
-             FROM ${this.s}.positions AS q
-             JOIN aisflow_history_in AS i ON q.key = i.key AND q.ts = to_timestamp(i.ts_ms / 1000.0)
-             WHERE NOT (i.sources <@ q.sources)
-             ORDER BY q.key, q.ts
+       FROM (SELECT q.key, q.ts, i.src::text[] AS sources
+             FROM unnest($1::bigint[], $2::text[], $3::text[]) AS i(ts_ms, key, src)
+             JOIN ${this.s}.positions AS q ON q.key = i.key AND q.ts = to_timestamp(i.ts_ms / 1000.0)
+             WHERE NOT (i.src::text[] <@ q.sources)
+             ORDER BY q.key COLLATE "C", q.ts
              FOR UPDATE OF q) AS l
        WHERE p.key = l.key AND p.ts = l.ts`,
+      [c.ts, c.keys, c.sources],
     );
-    return inserted.rowCount ?? 0;
+    return added;
   }
 
   private async upsertVessels(client: pg.PoolClient, vessels: readonly VesselUpsert[]): Promise<number> {
+    // Short keys: the payload is parsed once by json_to_recordset (plain json: no jsonb
+    // conversion of rows that are read once), and every byte is encoded by the client.
     const payload = vessels.map((v) => ({
-      mmsi: v.mmsi,
-      last_seen: v.lastSeen,
-      fix_ts: v.fix?.ts ?? null,
-      lat: v.fix?.lat ?? null,
-      lon: v.fix?.lon ?? null,
-      speed: v.fix?.speed ?? null,
-      course: v.fix?.course ?? null,
-      heading: v.fix?.heading ?? null,
-      static: v.static ? stripNulls(v.static.fields) : null,
-      static_ts: v.static?.ts ?? null,
-      sources: v.sources.slice(0, MAX_VESSEL_SOURCES),
+      m: v.mmsi,
+      ls: v.lastSeen,
+      ft: v.fix?.ts ?? null,
+      la: v.fix?.lat ?? null,
+      lo: v.fix?.lon ?? null,
+      sp: v.fix?.speed ?? null,
+      co: v.fix?.course ?? null,
+      he: v.fix?.heading ?? null,
+      st: v.static?.fields ?? null,
+      sts: v.static?.ts ?? null,
+      src: v.sources.length > MAX_VESSEL_SOURCES ? v.sources.slice(0, MAX_VESSEL_SOURCES) : v.sources,
     }));
     // The newer fix wins column by column as a unit; static fields merge key by key, newer values
     // over older ones (a batch older than the stored static data only fills gaps); a report newer
-    // than the last one clears deleted_at (revives a soft-deleted vessel).
+    // than the last one clears deleted_at (revives a soft-deleted vessel). Sources already all
+    // credited (the common case) keep the stored array instead of re-aggregating it.
     const result = await client.query(
       `INSERT INTO ${this.s}.vessels AS v (mmsi, last_seen, fix_ts, lat, lon, speed, course, heading, static, static_ts, sources)
-       SELECT x.mmsi, to_timestamp(x.last_seen / 1000.0), to_timestamp(x.fix_ts / 1000.0), x.lat, x.lon, x.speed, x.course, x.heading,
-              COALESCE(x.static, '{}'::jsonb), to_timestamp(x.static_ts / 1000.0), x.sources
-       FROM jsonb_to_recordset($1::jsonb) AS x(mmsi integer, last_seen bigint, fix_ts bigint, lat double precision, lon double precision,
-            speed real, course real, heading real, static jsonb, static_ts bigint, sources text[])
-       ORDER BY x.mmsi
+       SELECT x.m, to_timestamp(x.ls / 1000.0), to_timestamp(x.ft / 1000.0), x.la, x.lo, x.sp, x.co, x.he,
+              COALESCE(x.st, '{}'::jsonb), to_timestamp(x.sts / 1000.0), x.src
+       FROM json_to_recordset($1::json) AS x(m integer, ls bigint, ft bigint, la double precision, lo double precision,
+            sp real, co real, he real, st jsonb, sts bigint, src text[])
+       ORDER BY x.m
        ON CONFLICT (mmsi) DO UPDATE SET
          deleted_at = CASE WHEN EXCLUDED.last_seen > v.last_seen THEN NULL ELSE v.deleted_at END,
          last_seen = GREATEST(v.last_seen, EXCLUDED.last_seen),
@@ -150,8 +232,9 @@ export class PostgresHistoryStore implements HistoryStore {
            WHEN v.static_ts IS NULL OR EXCLUDED.static_ts >= v.static_ts THEN v.static || EXCLUDED.static
            ELSE EXCLUDED.static || v.static END,
          static_ts = GREATEST(v.static_ts, EXCLUDED.static_ts),
-         sources = (SELECT COALESCE(array_agg(s ORDER BY s), '{}') FROM (
-                      SELECT DISTINCT s FROM unnest(EXCLUDED.sources || v.sources) AS s LIMIT ${MAX_VESSEL_SOURCES}) AS u),
+         sources = CASE WHEN EXCLUDED.sources <@ v.sources THEN v.sources ELSE (
+                     SELECT COALESCE(array_agg(s ORDER BY s), '{}') FROM (
+                       SELECT DISTINCT s FROM unnest(EXCLUDED.sources || v.sources) AS s LIMIT ${MAX_VESSEL_SOURCES}) AS u) END,
          updated_at = now()`,
       [JSON.stringify(payload)],
     );
@@ -239,38 +322,48 @@ export class PostgresHistoryStore implements HistoryStore {
 
 const newerFix = 'EXCLUDED.fix_ts IS NOT NULL AND (v.fix_ts IS NULL OR EXCLUDED.fix_ts > v.fix_ts)';
 
-function* historyCopyChunks(rows: readonly HistoryRow[]): Generator<string> {
-  // ~64 KiB chunks: fewer stream writes than one per row, bounded memory for huge batches.
-  let chunk = '';
-  for (const r of rows) {
-    chunk += `${r.ts}\t${copyText(r.key)}\t${r.mmsi}\t${r.lat}\t${r.lon}\t${copyNumber(r.speed)}\t${copyNumber(r.course)}\t${copyNumber(r.heading)}\t${copyNumber(r.status)}\t${r.msgType}\t${copyTextArray(r.sources)}\n`;
-    if (chunk.length > 65_536) {
-      yield chunk;
-      chunk = '';
-    }
-  }
-  if (chunk.length > 0) yield chunk;
-}
-
-/** One row per (key, ts), sources merged: ON CONFLICT cannot touch the same row twice in one statement. */
-export function mergeHistoryRows(rows: readonly HistoryRow[]): HistoryRow[] {
+/**
+ * One row per (key, ts), sources merged, deduplicated and sorted: ON CONFLICT cannot touch the
+ * same row twice in one statement. Fusion already merges per key, so the common batch has no
+ * duplicate and single-source rows, and is returned as given (nothing copied).
+ */
+export function mergeHistoryRows(rows: readonly HistoryRow[]): readonly HistoryRow[] {
   const byKey = new Map<string, HistoryRow>();
+  let changed = false;
   for (const row of rows) {
     const id = `${row.key}\u0000${row.ts}`;
     const seen = byKey.get(id);
-    if (!seen) byKey.set(id, { ...row, sources: [...new Set(row.sources)].sort() });
-    else seen.sources = [...new Set([...seen.sources, ...row.sources])].sort();
+    if (!seen) {
+      if (row.sources.length > 1 && !isSortedSet(row.sources)) {
+        byKey.set(id, { ...row, sources: [...new Set(row.sources)].sort() });
+        changed = true;
+      } else byKey.set(id, row);
+    } else {
+      byKey.set(id, { ...seen, sources: [...new Set([...seen.sources, ...row.sources])].sort() });
+      changed = true;
+    }
   }
-  return [...byKey.values()];
+  return changed ? [...byKey.values()] : rows;
 }
 
-/** One upsert per mmsi, sorted by mmsi (lock order), each field keeping the newest value. */
+function isSortedSet(values: readonly string[]): boolean {
+  for (let i = 1; i < values.length; i++) if (!(values[i - 1]! < values[i]!)) return false;
+  return true;
+}
+
+/**
+ * One upsert per mmsi, sorted by mmsi (lock order), each field keeping the newest value, static
+ * fields without nulls (a null means "not in this message", never "erase"). Fusion hands them
+ * sorted and one per vessel: then only the static fields are copied.
+ */
 export function mergeVesselUpserts(upserts: readonly VesselUpsert[]): VesselUpsert[] {
+  let sortedUnique = true;
+  for (let i = 1; i < upserts.length && sortedUnique; i++) sortedUnique = upserts[i - 1]!.mmsi < upserts[i]!.mmsi;
+  if (sortedUnique) return upserts.map((u) => (u.static ? { ...u, static: { ts: u.static.ts, fields: stripNulls(u.static.fields) } } : u));
   const byMmsi = new Map<number, VesselUpsert>();
   for (const u of upserts) {
     const seen = byMmsi.get(u.mmsi);
     if (!seen) {
-      // nulls stripped up front: a null means "not in this message", never "erase"
       byMmsi.set(u.mmsi, { ...u, static: u.static ? { ts: u.static.ts, fields: stripNulls(u.static.fields) } : null, sources: [...u.sources] });
       continue;
     }
@@ -295,20 +388,14 @@ export function mergeVesselUpserts(upserts: readonly VesselUpsert[]): VesselUpse
 }
 
 function stripNulls<T extends object>(fields: T): Partial<T> {
-  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null && v !== undefined)) as Partial<T>;
+  const out: Record<string, unknown> = {};
+  for (const k in fields) {
+    const v = fields[k];
+    if (v !== null && v !== undefined) out[k] = v;
+  }
+  return out as Partial<T>;
 }
 
 function isoDay(epochDay: number): string {
   return new Date(epochDay * DAY_MS).toISOString().slice(0, 10);
-}
-
-/** Values Postgres would reject mid-COPY (and fail the whole batch) are caught here, per record. */
-function validateHistory(rows: readonly HistoryRow[]): void {
-  for (const r of rows) {
-    // Partitions are named by day: a time outside 1970..2100 is a bug upstream, not a day to create.
-    if (!(r.ts >= 0 && r.ts < MAX_TS)) throw new RangeError(`history row ${r.key} (mmsi ${r.mmsi}) has a report time out of range: ${r.ts}`);
-    if (!Number.isFinite(r.lat) || !Number.isFinite(r.lon) || !Number.isInteger(r.mmsi) || !Number.isInteger(r.msgType)) {
-      throw new TypeError(`history row ${r.key} (mmsi ${r.mmsi}) has a non-finite position or a non-integer mmsi or type`);
-    }
-  }
 }

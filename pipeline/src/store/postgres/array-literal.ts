@@ -1,0 +1,36 @@
+/**
+ * PostgreSQL array literals (https://www.postgresql.org/docs/current/arrays.html#ARRAYS-IO), the
+ * text form of a `bigint[]`, `text[]`... parameter: one string per column of a whole batch,
+ * unpacked by `unnest($1::bigint[], $2::text[], ...)` in one statement. One string per column
+ * is far fewer values for the driver to encode than one parameter (or COPY field) per value,
+ * and needs no temp table.
+ */
+
+/** `{1,2.5,NULL}`: numbers as JavaScript prints them (shortest round-trip form); null and non-finite as NULL. */
+export function numberArray(values: readonly (number | null)[]): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (i > 0) out += ',';
+    out += v === null || !Number.isFinite(v) ? 'NULL' : v;
+  }
+  return `${out}}`;
+}
+
+const needsEscape = /["\\]/;
+
+/**
+ * One element of a text array, always double-quoted (so `NULL`, empty strings, braces, commas
+ * and blanks are plain text), with `"` and `\` backslash-escaped. Source ids come from untrusted
+ * tag blocks, so every text value goes through here.
+ */
+export function quoteElement(value: string): string {
+  return needsEscape.test(value) ? `"${value.replace(/["\\]/g, '\\$&')}"` : `"${value}"`;
+}
+
+/** `{"a","b"}` */
+export function textArray(values: readonly string[]): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) out += (i > 0 ? ',' : '') + quoteElement(values[i]!);
+  return `${out}}`;
+}
