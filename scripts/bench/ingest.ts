@@ -60,7 +60,8 @@ for (const l of lines) {
   if (o.kind === 'message') records.push(toRecord(o.message, o.meta));
 }
 
-const nc = await connect({ servers: url, name: 'bench-ingest' });
+// noAsyncTraces as `aisflow ingest` connects (bin/ingest.ts); the baseline shares the connection.
+const nc = await connect({ servers: url, name: 'bench-ingest', noAsyncTraces: true });
 const jsm = await jetstreamManager(nc);
 const created: string[] = [];
 

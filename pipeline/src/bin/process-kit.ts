@@ -1,4 +1,4 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
 import type { Static, TObject } from '@sinclair/typebox';
 import { ConfigError, loadConfig } from '../config/load-config.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -24,10 +24,12 @@ export function loadProcessConfig<T extends TObject>(command: string, schema: T,
 
 /**
  * Connects to NATS and keeps reconnecting forever: while NATS is away, publishers retry and
- * consumers wait, so giving up would only turn an outage into a crash loop.
+ * consumers wait, so giving up would only turn an outage into a crash loop. `extra` adds
+ * per-process client options.
  */
-export async function connectNatsForever(urls: string, name: string, logger: Logger): Promise<NatsConnection> {
+export async function connectNatsForever(urls: string, name: string, logger: Logger, extra: Partial<NodeConnectionOptions> = {}): Promise<NatsConnection> {
   const nc = await connect({
+    ...extra,
     servers: urls.split(',').map((s) => s.trim()),
     name,
     maxReconnectAttempts: -1,
