@@ -69,12 +69,15 @@ function staticOf(mmsi: number, ts: number): StaticFields & { updatedAt: number 
   return { shipName: `BENCH VESSEL ${mmsi % 10_000}`, callsign: `OZ${mmsi % 1000}`, imo: 9_000_000 + (mmsi % 999_999), shipType: 70, toBow: 100, toStern: 20, toPort: 10, toStarboard: 12, draught: 7.5, destination: 'AARHUS', eta: { month: 5, day: 2, hour: 12, minute: 30 }, updatedAt: ts };
 }
 
+/** one static object per vessel across rounds, as fusion keeps a vessel's until it changes */
+const statics = new Map<number, ReturnType<typeof staticOf>>();
+
 function states(round: number): FusedVesselState[] {
   const t = 1_700_000_000_000 + round * 60_000;
   return Array.from({ length: VESSELS }, (_, i) => {
     const mmsi = 200_000_000 + i;
     const sources = i % 4 === 0 ? ['bench-rx2', 'bench-rx1'] : ['bench-rx1'];
-    return { mmsi, partition: partitionOf(mmsi, P), ts: t + i, lat: 50 + (i % 1000) / 100 + round / 1000, lon: (i % 3600) / 10 - 180, speed: 12.3, course: 45.6, heading: 44, status: 0, msgType: 1, source: sources[0]!, sources, static: i % 3 === 0 ? staticOf(mmsi, 1_699_999_000_000) : null };
+    return { mmsi, partition: partitionOf(mmsi, P), ts: t + i, lat: 50 + (i % 1000) / 100 + round / 1000, lon: (i % 3600) / 10 - 180, speed: 12.3, course: 45.6, heading: 44, status: 0, msgType: 1, source: sources[0]!, sources, static: i % 3 === 0 ? statics.get(mmsi) ?? statics.set(mmsi, staticOf(mmsi, 1_699_999_000_000)).get(mmsi)! : null };
   });
 }
 

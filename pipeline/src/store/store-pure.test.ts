@@ -7,6 +7,7 @@ import { mergeHistoryRows, mergeVesselUpserts } from './postgres/history.js';
 import { decodeCursor, encodeCursor, toVesselView } from './queries-impl.js';
 import { classifyRedisError } from './redis/errors.js';
 import { redisKeys } from './redis/keys.js';
+import { fromDocument, staticVersion } from './redis/live-state.js';
 import type { HistoryRow, VesselUpsert } from './types.js';
 
 describe('array literals for unnest parameters', () => {
@@ -109,6 +110,24 @@ describe('batch merging before the upserts', () => {
     expect(nine.fix?.ts).toBe(5);
     expect(nine.static).toEqual({ ts: 5, fields: { shipName: 'NEW', callsign: 'CALL' } });
     expect(new Set(nine.sources)).toEqual(new Set(['s5', 's7', 's2']));
+  });
+});
+
+describe('live document halves', () => {
+  it('orders static versions by report time, then by how many fields are known', () => {
+    const v = staticVersion({ shipName: 'A', callsign: null, updatedAt: 1_000 });
+    expect(staticVersion({ shipName: 'A', callsign: 'B', updatedAt: 1_000 })).toBeGreaterThan(v);
+    expect(staticVersion({ updatedAt: 1_001 })).toBeGreaterThan(staticVersion({ shipName: 'A', callsign: 'B', imo: 1, updatedAt: 1_000 }));
+    expect(staticVersion({ shipName: 'Z', callsign: null, updatedAt: 1_000 })).toBe(v);
+    expect(Number.isSafeInteger(staticVersion({ shipName: 'A', updatedAt: Date.UTC(2100, 0, 1) }))).toBe(true);
+  });
+
+  it('rebuilds a state from the position array and the static half, and reads the whole-state layout', () => {
+    const st = { shipName: 'X', updatedAt: 5 };
+    expect(fromDocument(7, 3, [1_000, 1.5, null, 2, null, null, 0, 1, 'a', ['a', 'b']], st)).toEqual({ mmsi: 7, partition: 3, ts: 1_000, lat: 1.5, lon: null, speed: 2, course: null, heading: null, status: 0, msgType: 1, source: 'a', sources: ['a', 'b'], static: st });
+    const whole = { mmsi: 7, partition: 3, ts: 1, lat: 1, lon: 1, speed: null, course: null, heading: null, status: null, msgType: 1, source: 'a', sources: ['a'], static: { shipName: 'OLD', updatedAt: 1 } };
+    expect(fromDocument(7, 3, whole, null)).toEqual(whole);
+    expect(fromDocument(7, 3, whole, st).static).toEqual(st);
   });
 });
 

@@ -96,6 +96,62 @@ export function defineLiveStateSuite(label: string, makeClient: () => RedisClien
       expect(await queries.getVessel(999_999_998)).toBeNull();
     });
 
+    it('merges newer static data on an equal (or older) ts without moving the position; a redelivery changes nothing', async () => {
+      const mmsi = 201_000_004;
+      const p = partitionOf(mmsi, P);
+      const t = 1_700_000_250_000;
+      const read = async () => (await store.readStates([{ mmsi, partition: p }])).get(mmsi);
+      await store.writeStates([state(mmsi, t, 10, 20)]);
+      // type 5 after the fix: same position ts, static data new
+      const named = state(mmsi, t, 10, 20, { static: { shipName: 'FIRST', updatedAt: t + 500 } });
+      expect(await store.writeStates([named])).toEqual({ written: 1, stale: 0 });
+      expect(await read()).toMatchObject({ ts: t, lat: 10, lon: 20, static: { shipName: 'FIRST', updatedAt: t + 500 } });
+      expect(await store.writeStates([named])).toEqual({ written: 0, stale: 1 });
+      // an older report that only fills a gap (fusion keeps updatedAt) still gets in
+      const filled = state(mmsi, t, 10, 20, { static: { shipName: 'FIRST', callsign: 'OZ2', updatedAt: t + 500 } });
+      expect(await store.writeStates([filled])).toEqual({ written: 1, stale: 0 });
+      // a state whose position is older than the stored one brings newer static data: static in, position stays
+      expect(await store.writeStates([state(mmsi, t - 9_000, 1, 1, { static: { shipName: 'SECOND', callsign: 'OZ2', updatedAt: t + 900 } })])).toEqual({ written: 1, stale: 0 });
+      // older static data never replaces newer
+      expect(await store.writeStates([state(mmsi, t + 1, 11, 21, { static: { shipName: 'STALE', callsign: 'OZ2', imo: 1, updatedAt: t } })])).toEqual({ written: 1, stale: 0 });
+      expect(await read()).toMatchObject({ ts: t + 1, lat: 11, lon: 21, static: { shipName: 'SECOND', callsign: 'OZ2', updatedAt: t + 900 } });
+      // the position moved with the newer fix: the geo index follows
+      expect((await queries.vesselsNear({ lon: 21, lat: 11 }, 100, 10, null)).items.map((v) => v.mmsi)).toContain(mmsi);
+    });
+
+    it('sends unchanged static data as its version only, and again in full when the server lost it', async () => {
+      const mmsi = 201_000_005;
+      const p = partitionOf(mmsi, P);
+      const t = 1_700_000_260_000;
+      const st = { shipName: 'KEEP ME', destination: 'AARHUS', updatedAt: t - 60_000 };
+      await store.writeStates([state(mmsi, t, 10, 20, { static: st })]);
+      // the same static object again: only its version travels, and the document keeps it
+      expect(await store.writeStates([state(mmsi, t + 1, 10.1, 20, { static: st })])).toEqual({ written: 1, stale: 0 });
+      expect((await store.readStates([{ mmsi, partition: p }])).get(mmsi)?.static).toEqual(st);
+      // the server lost the document (restarted empty, flushed): the next write must bring it back whole
+      await client.del(store.keys.vessel(p, mmsi));
+      expect(await store.writeStates([state(mmsi, t + 2, 10.2, 20, { static: st })])).toEqual({ written: 1, stale: 0 });
+      expect((await store.readStates([{ mmsi, partition: p }])).get(mmsi)).toMatchObject({ ts: t + 2, lat: 10.2, static: st });
+      // a static object read back counts as stored too
+      const back = (await store.readStates([{ mmsi, partition: p }])).get(mmsi)!;
+      expect(await store.writeStates([{ ...back, ts: t + 3 }])).toEqual({ written: 1, stale: 0 });
+      expect((await store.readStates([{ mmsi, partition: p }])).get(mmsi)).toMatchObject({ ts: t + 3, static: st });
+    });
+
+    it('reads and updates documents written in the earlier whole-state layout', async () => {
+      const mmsi = 201_000_006;
+      const p = partitionOf(mmsi, P);
+      const t = 1_700_000_270_000;
+      const old = state(mmsi, t, 5, 6, { static: { shipName: 'LEGACY', updatedAt: t - 1 } });
+      const key = store.keys.vessel(p, mmsi);
+      if (store.mode === 'json') await client.call('JSON.SET', key, '$', JSON.stringify(old));
+      else await client.hset(key, 'ts', String(t), 'doc', JSON.stringify(old));
+      expect((await store.readStates([{ mmsi, partition: p }])).get(mmsi)).toEqual(old);
+      expect(await store.writeStates([state(mmsi, t, 5, 6)])).toEqual({ written: 0, stale: 1 });
+      await store.writeStates([state(mmsi, t + 1, 7, 8, { static: { shipName: 'NEW', updatedAt: t + 1 } })]);
+      expect((await store.readStates([{ mmsi, partition: p }])).get(mmsi)).toMatchObject({ ts: t + 1, lat: 7, lon: 8, static: { shipName: 'NEW' } });
+    });
+
     it('finds vessels by box and radius across partitions, in mmsi order, page by page', async () => {
       const t = 1_700_000_300_000;
       // A grid of 30 vessels around (10E, 55N), spread over all partitions, plus two far away.

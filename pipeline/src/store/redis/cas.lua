@@ -1,39 +1,82 @@
 -- Compare-and-set of many vessels of ONE partition (all keys share the partition's hash tag).
--- KEYS[1] geo index, KEYS[2] live index, KEYS[3..] vessel documents (same order as the ARGV groups)
--- ARGV[1] mode: 'json' (RedisJSON JSON.SET) or 'hash' (HSET ts + doc)
--- ARGV[2..] groups of 5: mmsi, ts (ms), lon, lat (empty strings: no indexable position), document JSON
--- A document is written only when its ts is newer than the stored one (ties lose: a redelivery
--- changes nothing). The geo and live indexes change with it. Returns the number written.
+-- KEYS[1] geo index, KEYS[2] live index, KEYS[3..] vessel documents (same order as the records)
+-- ARGV[1] mode: 'json' (RedisJSON) or 'hash'
+-- ARGV[2] the records, one line each ('\n'-terminated), fields separated by tabs (JSON never
+--   holds a raw tab or newline): mmsi, ts (ms), lon, lat (both empty: no indexable position),
+--   position document (JSON), static version, static document (JSON); the version is empty when
+--   the state has no static data, the document empty when the client holds it as stored already.
+-- A document has two parts with a version each. The position part (ts, doc) is written only when
+-- ts is newer than the stored one (a tie loses: a redelivery changes nothing); the geo and live
+-- indexes change with it. The static part (sv, st) is written only when its version is higher,
+-- whatever the position did: static-only news (types 5, 24) on an unchanged position gets in.
+-- Returns one character per record: '0' nothing changed, '1' changed, and +2 when the static
+-- part is newer than the stored one but its document was not sent (the client sends it again).
 local mode = ARGV[1]
+local payload = ARGV[2]
 local geo = KEYS[1]
 local idx = KEYS[2]
-local written = 0
-local n = (#ARGV - 1) / 5
-for i = 0, n - 1 do
-  local key = KEYS[3 + i]
-  local a = 2 + i * 5
-  local member = ARGV[a]
-  local ts = tonumber(ARGV[a + 1])
-  local current
+local out = {}
+local pos = 1
+local i = 0
+local len = #payload
+while pos <= len do
+  local eol = string.find(payload, '\n', pos, true)
+  local member, ts, lon, lat, doc, sv, st = string.match(string.sub(payload, pos, eol - 1), '^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$')
+  pos = eol + 1
+  i = i + 1
+  local key = KEYS[2 + i]
+  local tsn = tonumber(ts)
+  local svn = tonumber(sv)
+  local curts, cursv, exists
   if mode == 'json' then
-    local stored = redis.call('JSON.GET', key, '$.ts')
-    if stored then current = tonumber(string.match(stored, '%-?[%d%.eE%+%-]+')) end
-  else
-    current = tonumber(redis.call('HGET', key, 'ts'))
-  end
-  if current == nil or ts > current then
-    if mode == 'json' then
-      redis.call('JSON.SET', key, '$', ARGV[a + 4])
-    else
-      redis.call('HSET', key, 'ts', ARGV[a + 1], 'doc', ARGV[a + 4])
+    local stored = redis.call('JSON.GET', key, '$.ts', '$.sv')
+    if stored then
+      exists = true
+      local t = cjson.decode(stored)
+      curts = tonumber(t['$.ts'][1])
+      cursv = tonumber(t['$.sv'][1])
     end
-    if ARGV[a + 2] ~= '' then
-      redis.call('GEOADD', geo, ARGV[a + 2], ARGV[a + 3], member)
+  else
+    local stored = redis.call('HMGET', key, 'ts', 'sv')
+    curts = tonumber(stored[1])
+    cursv = tonumber(stored[2])
+  end
+  local newPosition = curts == nil or tsn > curts
+  local newStatic = svn ~= nil and (cursv == nil or svn > cursv)
+  local status = 0
+  if newStatic and st == '' then
+    status = 2
+    newStatic = false
+  end
+  if mode == 'json' then
+    if newPosition then
+      if exists then
+        redis.call('JSON.SET', key, '$.ts', ts)
+        redis.call('JSON.SET', key, '$.doc', doc)
+      else
+        redis.call('JSON.SET', key, '$', '{"ts":' .. ts .. ',"doc":' .. doc .. ',"sv":null,"st":null}')
+      end
+    end
+    if newStatic then
+      redis.call('JSON.SET', key, '$.sv', sv)
+      redis.call('JSON.SET', key, '$.st', st)
+    end
+  elseif newPosition and newStatic then
+    redis.call('HSET', key, 'ts', ts, 'doc', doc, 'sv', sv, 'st', st)
+  elseif newPosition then
+    redis.call('HSET', key, 'ts', ts, 'doc', doc)
+  elseif newStatic then
+    redis.call('HSET', key, 'sv', sv, 'st', st)
+  end
+  if newPosition then
+    if lon ~= '' then
+      redis.call('GEOADD', geo, lon, lat, member)
     else
       redis.call('ZREM', geo, member)
     end
-    redis.call('ZADD', idx, ts, member)
-    written = written + 1
+    redis.call('ZADD', idx, tsn, member)
   end
+  if newPosition or newStatic then status = status + 1 end
+  out[i] = status
 end
-return written
+return table.concat(out)
