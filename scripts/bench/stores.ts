@@ -6,9 +6,11 @@
  *   Postgres `writeBatch` through PgBouncer (history only: new rows, a redelivery, the same
  *   reports from a second receiver; history with the vessels upsert) vs a plain COPY (text and
  *   binary) into an unindexed table on a direct connection.
- * Every row prints records/s and the client CPU (user + system of this process, which does the
- * encoding, the sockets and the GC) per 1000 records: the fusion process is CPU-bound, so the
- * CPU column is the one to watch; records/s also depends on the servers and on the machine's load.
+ * Every row prints records/s, the client CPU (`cpu`: user + system of this process, which does
+ * the encoding, the sockets and the GC) and the servers' CPU (`srv`: Redis from INFO, summed over
+ * the cluster's masters; Postgres as every postgres and pgbouncer process in /proc, so other work
+ * on a shared machine counts too) per 1000 records. The fusion process is CPU-bound, so `cpu` is
+ * the column to watch; records/s also depends on the servers and on the machine's load.
  * One third of the vessels carry static data, as a fleet that has sent type 5/24 reports does.
  * Starts PgBouncer and the cluster with the project scripts if they are not up (and leaves them
  * up). Prints figures only; nothing asserts a timing.
@@ -19,6 +21,7 @@
  * BENCH_STORES_ONLY (comma list of redis-standalone, redis-cluster, postgres; default all).
  */
 import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -43,17 +46,55 @@ const BOUNCER = 'postgres://postgres@127.0.0.1:6433/postgres';
 /** vessels the history rows belong to (several rows per vessel per run, as in real traffic) */
 const HISTORY_VESSELS = 20_000;
 
-/** Runs `fn`, then prints records/s and client CPU ms per 1000 records. */
-async function measure<T>(label: string, n: number, fn: () => Promise<T>, extra: (result: T) => string = () => ''): Promise<T> {
+/**
+ * Runs `fn`, then prints records/s, client CPU ms per 1000 records and, when `serverCpuMs` is
+ * given, the servers' CPU ms per 1000 records over the same span.
+ */
+async function measure<T>(label: string, n: number, fn: () => Promise<T>, extra: (result: T) => string = () => '', serverCpuMs?: () => Promise<number>): Promise<T> {
+  const server = await serverCpuMs?.();
   const cpu = process.cpuUsage();
   const start = performance.now();
   const result = await fn();
   const ms = performance.now() - start;
   const used = process.cpuUsage(cpu);
+  const serverUsed = server === undefined ? null : (await serverCpuMs!()) - server;
   const cpuMs = (used.user + used.system) / 1000;
   const rate = `${Math.round((n / ms) * 1000).toLocaleString('en-US')}/s`;
-  console.log(`  ${label.padEnd(50)} ${String(n).padStart(7)} in ${(ms / 1000).toFixed(2).padStart(6)} s ${rate.padStart(10)}  cpu ${((cpuMs / n) * 1000).toFixed(1).padStart(6)} ms/1k${extra(result)}`);
+  const srv = serverUsed === null ? '' : `  srv ${((serverUsed / n) * 1000).toFixed(1).padStart(5)}`;
+  console.log(`  ${label.padEnd(50)} ${String(n).padStart(7)} in ${(ms / 1000).toFixed(2).padStart(6)} s ${rate.padStart(10)}  cpu ${((cpuMs / n) * 1000).toFixed(1).padStart(5)}${srv} ms/1k${extra(result)}`);
   return result;
+}
+
+/** CPU time (ms) of the Redis server(s): every master of a cluster. */
+async function redisCpuMs(client: RedisClient): Promise<number> {
+  const nodes = 'nodes' in client && typeof client.nodes === 'function' ? client.nodes('master') : [client];
+  let total = 0;
+  for (const node of nodes) {
+    const info = await node.info('cpu');
+    for (const field of ['used_cpu_sys', 'used_cpu_user']) total += Number(new RegExp(`^${field}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0) * 1000;
+  }
+  return total;
+}
+
+/**
+ * CPU time (ms) of every postgres and pgbouncer process on the machine (/proc): the server side
+ * of the Postgres writes, plus whatever else those servers did meanwhile (a shared machine).
+ */
+function postgresCpuMs(): Promise<number> {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (comm !== 'postgres' && comm !== 'pgbouncer') continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+    } catch {
+      // the process ended between the listing and the read
+    }
+  }
+  return Promise.resolve(ticks * 10); // USER_HZ is 100 on Linux
 }
 
 /** Two batches in flight at a time, as fusion keeps two merged writes in flight. */
@@ -84,18 +125,22 @@ function states(round: number): FusedVesselState[] {
 async function benchRedis(label: string, client: RedisClient): Promise<void> {
   const prefix = `bench:stores:${process.pid}:${label}`;
   const store = new RedisLiveStateStore({ client, keyPrefix: prefix, mode: await detectDocMode(client) });
-  console.log(`redis ${label} (mode ${store.mode}, ${P} partitions, ${VESSELS} vessels, batches of ${BATCH}, 2 in flight)`);
+  console.log(`redis ${label} (mode ${store.mode}, ${P} partitions, ${VESSELS} vessels, batches of ${BATCH}, 2 in flight; srv: Redis CPU)`);
+  const srv = () => redisCpuMs(client);
+  const written = (r: Array<{ written: number }>) => `  (${r.reduce((a, x) => a + x.written, 0)} written)`;
   try {
     for (const round of [0, 1]) {
       const all = states(round);
-      await measure(`writeStates (${round === 0 ? 'new vessels' : 'updates'})`, all.length, () => inPairs(all, (b) => store.writeStates(b)), (r) => `  (${r.reduce((a, x) => a + x.written, 0)} written)`);
+      await measure(`writeStates (${round === 0 ? 'new vessels' : 'updates'})`, all.length, () => inPairs(all, (b) => store.writeStates(b)), written, srv);
     }
     const again = states(1);
-    await measure('writeStates (redelivery: all stale)', again.length, () => inPairs(again, (b) => store.writeStates(b)), (r) => `  (${r.reduce((a, x) => a + x.written, 0)} written)`);
+    await measure('writeStates (redelivery: all stale)', again.length, () => inPairs(again, (b) => store.writeStates(b)), written, srv);
     // Baseline: the same documents as plain HSETs, auto-pipelined, no script and no indexes.
     const raw = states(2);
     await measure('baseline: pipelined HSET, no CAS, no geo', raw.length, () =>
       inPairs(raw, (b) => Promise.all(b.map((s) => client.hset(`${prefix}:raw:{${s.partition}}:${s.mmsi}`, 'ts', s.ts, 'doc', JSON.stringify(s))))),
+      undefined,
+      srv,
     );
   } finally {
     const masters = 'nodes' in client && typeof client.nodes === 'function' ? client.nodes('master') : [client];
@@ -139,17 +184,17 @@ async function benchPostgres(): Promise<void> {
   await migrate({ url: DIRECT, schema });
   const t = Date.now() - 3_600_000;
   const rows = historyRows(t, 'bench-rx1');
-  console.log(`postgres via PgBouncer (${ROWS} rows over ${HISTORY_VESSELS} vessels, batches of ${BATCH}, 2 in flight)`);
+  console.log(`postgres via PgBouncer (${ROWS} rows over ${HISTORY_VESSELS} vessels, batches of ${BATCH}, 2 in flight; srv: all postgres + pgbouncer processes)`);
   try {
     const store = new PostgresHistoryStore({ pool: createPgPool({ url: BOUNCER, max: 2 }), schema });
     await store.maintain({ nowMs: Date.now(), retentionDays: 30 });
     const inserted = (r: Array<{ historyInserted: number; vesselsUpserted: number }>) => `  (${r.reduce((a, x) => a + x.historyInserted, 0)} inserted, ${r.reduce((a, x) => a + x.vesselsUpserted, 0)} vessels)`;
-    await measure('writeBatch history only, new rows', rows.length, () => inPairs(rows, (b) => store.writeBatch({ history: b, vessels: [] })), inserted);
-    await measure('writeBatch history only, redelivery', rows.length, () => inPairs(rows, (b) => store.writeBatch({ history: b, vessels: [] })), inserted);
+    await measure('writeBatch history only, new rows', rows.length, () => inPairs(rows, (b) => store.writeBatch({ history: b, vessels: [] })), inserted, postgresCpuMs);
+    await measure('writeBatch history only, redelivery', rows.length, () => inPairs(rows, (b) => store.writeBatch({ history: b, vessels: [] })), inserted, postgresCpuMs);
     const second = historyRows(t, 'bench-rx2');
-    await measure('writeBatch history only, 2nd receiver (credit)', second.length, () => inPairs(second, (b) => store.writeBatch({ history: b, vessels: [] })), inserted);
+    await measure('writeBatch history only, 2nd receiver (credit)', second.length, () => inPairs(second, (b) => store.writeBatch({ history: b, vessels: [] })), inserted, postgresCpuMs);
     const later = historyRows(t + ROWS * 10, 'bench-rx1');
-    await measure('writeBatch history + vessels', later.length, () => inPairs(later, (b) => store.writeBatch({ history: b, vessels: vesselsOf(b) })), inserted);
+    await measure('writeBatch history + vessels', later.length, () => inPairs(later, (b) => store.writeBatch({ history: b, vessels: vesselsOf(b) })), inserted, postgresCpuMs);
     await store.close();
 
     // Baseline: plain COPY (text) into a table without keys or partitions, direct connection.
@@ -164,14 +209,14 @@ async function benchPostgres(): Promise<void> {
           .join('');
         await pipeline(Readable.from([text]), client.query(copyFrom(`COPY "${schema}".copy_baseline FROM STDIN`)));
       }
-    });
+    }, undefined, postgresCpuMs);
     // The same with COPY BINARY, to see what the text format costs.
     await client.query(`TRUNCATE "${schema}".copy_baseline`);
     await measure('baseline: plain COPY (binary), no keys, direct', rows.length, async () => {
       for (let i = 0; i < rows.length; i += BATCH) {
         await pipeline(Readable.from([binaryCopy(rows.slice(i, i + BATCH))]), client.query(copyFrom(`COPY "${schema}".copy_baseline FROM STDIN (FORMAT binary)`)));
       }
-    });
+    }, undefined, postgresCpuMs);
     await client.end();
   } finally {
     const client = new pg.Client({ connectionString: DIRECT });

@@ -80,7 +80,18 @@ export interface SourceTrustView {
 
 /** Stores fusion writes to. Errors: RetryableStoreError (breaker, stop pulling) vs UnrecoverableStoreError (DLQ). */
 export interface LiveStateStore {
-  /** Lua compare-and-set per vessel (newer ts wins) plus the partition's geo index. */
+  /**
+   * Lua compare-and-set per vessel, per half of its document. The position half (everything but
+   * `static`) is written only when `ts` is newer than the stored one (a tie loses, so a
+   * redelivery is a no-op), and moves the vessel in its partition's geo and live indexes. The
+   * static half is written only when its version is higher: `static.updatedAt`, then the number
+   * of fields it knows (store/redis/live-state.ts `staticVersion`), whatever the position did;
+   * so a state with the stored `ts` and new static data (types 5, 24A/B) merges that data without
+   * moving the position, and older static data never replaces newer. `static` is the vessel's
+   * whole merged static data: the stored half is replaced, not merged key by key. Of several
+   * states of one vessel in the call only the newest (the last on a tie) is written.
+   * `written` counts the vessels whose document changed, `stale` the other states.
+   */
   writeStates(states: readonly FusedVesselState[]): Promise<{ written: number; stale: number }>;
   writeSources(sources: readonly SourceTrustView[]): Promise<void>;
   /** Cold-cache read for fusion's LRU misses. */

@@ -161,9 +161,10 @@ export class PostgresHistoryStore implements HistoryStore {
     // Rows in (key, ts) order, so concurrent writers of overlapping reports take locks in the same
     // order and cannot deadlock; C collation: the same order under any database collation, and
     // cheap to compare. rowCount = rows really added (xmax tricks do not work on partitioned tables).
+    // Times convert in float8 (the same result as numeric division: to_timestamp takes float8).
     const inserted = await client.query(
       `INSERT INTO ${this.s}.positions (ts, key, mmsi, lat, lon, speed, course, heading, status, msg_type, sources)
-       SELECT to_timestamp(x.ts_ms / 1000.0), x.key, x.mmsi, x.lat, x.lon, x.speed, x.course, x.heading, x.status, x.msg_type, x.sources::text[]
+       SELECT to_timestamp(x.ts_ms::float8 / 1000), x.key, x.mmsi, x.lat, x.lon, x.speed, x.course, x.heading, x.status, x.msg_type, x.sources::text[]
        FROM unnest($1::bigint[], $2::text[], $3::integer[], $4::double precision[], $5::double precision[], $6::real[], $7::real[], $8::real[], $9::smallint[], $10::smallint[], $11::text[])
          AS x(ts_ms, key, mmsi, lat, lon, speed, course, heading, status, msg_type, sources)
        ORDER BY x.key COLLATE "C", x.ts_ms
@@ -181,7 +182,7 @@ export class PostgresHistoryStore implements HistoryStore {
          SET sources = ARRAY(SELECT DISTINCT s FROM unnest(p.sources || l.sources) AS s ORDER BY s)
        FROM (SELECT q.key, q.ts, i.src::text[] AS sources
              FROM unnest($1::bigint[], $2::text[], $3::text[]) AS i(ts_ms, key, src)
-             JOIN ${this.s}.positions AS q ON q.key = i.key AND q.ts = to_timestamp(i.ts_ms / 1000.0)
+             JOIN ${this.s}.positions AS q ON q.key = i.key AND q.ts = to_timestamp(i.ts_ms::float8 / 1000)
              WHERE NOT (i.src::text[] <@ q.sources)
              ORDER BY q.key COLLATE "C", q.ts
              FOR UPDATE OF q) AS l
@@ -213,8 +214,8 @@ export class PostgresHistoryStore implements HistoryStore {
     // credited (the common case) keep the stored array instead of re-aggregating it.
     const result = await client.query(
       `INSERT INTO ${this.s}.vessels AS v (mmsi, last_seen, fix_ts, lat, lon, speed, course, heading, static, static_ts, sources)
-       SELECT x.m, to_timestamp(x.ls / 1000.0), to_timestamp(x.ft / 1000.0), x.la, x.lo, x.sp, x.co, x.he,
-              COALESCE(x.st, '{}'::jsonb), to_timestamp(x.sts / 1000.0), x.src
+       SELECT x.m, to_timestamp(x.ls::float8 / 1000), to_timestamp(x.ft::float8 / 1000), x.la, x.lo, x.sp, x.co, x.he,
+              COALESCE(x.st, '{}'::jsonb), to_timestamp(x.sts::float8 / 1000), x.src
        FROM json_to_recordset($1::json) AS x(m integer, ls bigint, ft bigint, la double precision, lo double precision,
             sp real, co real, he real, st jsonb, sts bigint, src text[])
        ORDER BY x.m

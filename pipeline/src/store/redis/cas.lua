@@ -7,7 +7,8 @@
 --   the state has no static data, the document empty when the client holds it as stored already.
 -- A document has two parts with a version each. The position part (ts, doc) is written only when
 -- ts is newer than the stored one (a tie loses: a redelivery changes nothing); the geo and live
--- indexes change with it. The static part (sv, st) is written only when its version is higher,
+-- indexes change with it (one GEOADD, ZREM and ZADD for the whole chunk; chunks stay far below
+-- unpack's limit of ~8000 values). The static part (sv, st) is written only when its version is higher,
 -- whatever the position did: static-only news (types 5, 24) on an unchanged position gets in.
 -- Returns one character per record: '0' nothing changed, '1' changed, and +2 when the static
 -- part is newer than the stored one but its document was not sent (the client sends it again).
@@ -16,13 +17,17 @@ local payload = ARGV[2]
 local geo = KEYS[1]
 local idx = KEYS[2]
 local out = {}
+-- index changes of the whole chunk, applied with one command each at the end (each vessel is in
+-- a chunk at most once, so the order does not matter): a command per vessel cost more
+local geoArgs, nGeo, gone, nGone, idxArgs, nIdx = {}, 0, {}, 0, {}, 0
 local pos = 1
 local i = 0
 local len = #payload
+-- one anchored match per record, straight from the payload (no copy of the line first)
+local record = '^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\n]*)\n'
 while pos <= len do
-  local eol = string.find(payload, '\n', pos, true)
-  local member, ts, lon, lat, doc, sv, st = string.match(string.sub(payload, pos, eol - 1), '^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$')
-  pos = eol + 1
+  local _, last, member, ts, lon, lat, doc, sv, st = string.find(payload, record, pos)
+  pos = last + 1
   i = i + 1
   local key = KEYS[2 + i]
   local tsn = tonumber(ts)
@@ -70,13 +75,22 @@ while pos <= len do
   end
   if newPosition then
     if lon ~= '' then
-      redis.call('GEOADD', geo, lon, lat, member)
+      nGeo = nGeo + 3
+      geoArgs[nGeo - 2] = lon
+      geoArgs[nGeo - 1] = lat
+      geoArgs[nGeo] = member
     else
-      redis.call('ZREM', geo, member)
+      nGone = nGone + 1
+      gone[nGone] = member
     end
-    redis.call('ZADD', idx, tsn, member)
+    nIdx = nIdx + 2
+    idxArgs[nIdx - 1] = ts
+    idxArgs[nIdx] = member
   end
   if newPosition or newStatic then status = status + 1 end
   out[i] = status
 end
+if nGeo > 0 then redis.call('GEOADD', geo, unpack(geoArgs, 1, nGeo)) end
+if nGone > 0 then redis.call('ZREM', geo, unpack(gone, 1, nGone)) end
+if nIdx > 0 then redis.call('ZADD', idx, unpack(idxArgs, 1, nIdx)) end
 return table.concat(out)
