@@ -329,22 +329,29 @@ const newerFix = 'EXCLUDED.fix_ts IS NOT NULL AND (v.fix_ts IS NULL OR EXCLUDED.
  * duplicate and single-source rows, and is returned as given (nothing copied).
  */
 export function mergeHistoryRows(rows: readonly HistoryRow[]): readonly HistoryRow[] {
-  const byKey = new Map<string, HistoryRow>();
+  // keyed by the key alone (no string built per row); the rare same key with another ts is a row of its own
+  const byKey = new Map<string, HistoryRow[]>();
   let changed = false;
   for (const row of rows) {
-    const id = `${row.key}\u0000${row.ts}`;
-    const seen = byKey.get(id);
-    if (!seen) {
-      if (row.sources.length > 1 && !isSortedSet(row.sources)) {
-        byKey.set(id, { ...row, sources: [...new Set(row.sources)].sort() });
-        changed = true;
-      } else byKey.set(id, row);
-    } else {
-      byKey.set(id, { ...seen, sources: [...new Set([...seen.sources, ...row.sources])].sort() });
+    let slot = row;
+    if (row.sources.length > 1 && !isSortedSet(row.sources)) {
+      slot = { ...row, sources: [...new Set(row.sources)].sort() };
       changed = true;
     }
+    const same = byKey.get(row.key);
+    if (!same) {
+      byKey.set(row.key, [slot]);
+      continue;
+    }
+    changed = true;
+    const i = same.findIndex((r) => r.ts === row.ts);
+    if (i < 0) same.push(slot);
+    else same[i] = { ...same[i]!, sources: [...new Set([...same[i]!.sources, ...row.sources])].sort() };
   }
-  return changed ? [...byKey.values()] : rows;
+  if (!changed) return rows;
+  const out: HistoryRow[] = [];
+  for (const same of byKey.values()) out.push(...same);
+  return out;
 }
 
 function isSortedSet(values: readonly string[]): boolean {
