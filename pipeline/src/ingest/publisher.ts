@@ -41,10 +41,8 @@ interface OpenBatch {
   buf: Buffer;
   /** bytes of `buf` in use */
   len: number;
-  /** records encoded into `buf` */
+  /** records in `buf` */
   count: number;
-  /** records added but not yet encoded (at most STAGE_RECORDS): they are encoded together */
-  staged: AisRecordV1[];
   openedAt: number;
   sealed: boolean;
 }
@@ -69,13 +67,6 @@ const TAIL = ']}';
 const INITIAL_BATCH_BYTES = 16 * 1024;
 /** a sealed batch is copied to its exact size when its buffer wastes more than this while in flight */
 const MAX_SLACK_BYTES = 64 * 1024;
-/**
- * Records of a partition are encoded this many at a time, with one JSON.stringify of the array:
- * a JSON.stringify call has a fixed cost (~2.5 us on the bench machine, about half of encoding
- * one record alone). 32 per partition keeps at most a few thousand decoded objects alive, too few
- * to matter to the GC (holding them until a batch is sealed, tens of thousands, did).
- */
-const STAGE_RECORDS = 32;
 
 /**
  * Groups records into one batch per partition and publishes each batch as one JetStream message
@@ -127,73 +118,70 @@ export class BatchPublisher {
   }
 
   /**
-   * Adds one record to its partition's batch. Never blocks and never drops: callers pause on backpressure.
-   * Records are encoded a few at a time (STAGE_RECORDS) straight into the batch's byte buffer:
-   * holding strings or objects until the batch is sealed kept tens of MB of young objects alive
-   * across scavenges (copied, then promoted: a large share of the CPU time); bytes live outside
-   * the JS heap.
+   * Adds one record to its partition's batch. For single records (tools, tests): ingest's hot path
+   * hands over records its decode workers already encoded (`addEncoded`).
    */
   add(record: AisRecordV1, partition: number): void {
-    const batch = this.open.get(partition) ?? this.openBatch(partition, this.now());
-    batch.staged.push(record);
-    this.pendingRecords += 1;
+    const bytes = Buffer.from(`,${JSON.stringify(record)}`, 'utf8');
+    this.addEncoded(partition, bytes, Int32Array.of(bytes.length), 0, 1);
+  }
+
+  /**
+   * Adds records of one partition that are already JSON (UTF-8): record k (k in first…first+count)
+   * spans `bytes[k === 0 ? 1 : ends[k - 1] + 1, ends[k])`, as decode workers lay them out
+   * (decode-protocol.ts). Runs of records are copied into the batch's buffer as they are; a batch
+   * is sealed at maxRecords, or before the record that would take it past maxBytes (a record
+   * larger than maxBytes on its own travels alone). Never blocks and never drops: callers pause
+   * on backpressure. Bytes live outside the JS heap: holding records as strings or objects until
+   * a batch is sealed had made GC a large share of the CPU time.
+   */
+  addEncoded(partition: number, bytes: Uint8Array, ends: Int32Array, first: number, count: number): void {
+    this.pendingRecords += count;
     if (!this.paused && this.pendingRecords >= this.o.maxPendingRecords) this.addPending(0);
-    if (batch.count + batch.staged.length >= this.o.maxRecords) {
-      this.seal(batch);
-      this.pump();
-      return;
-    }
-    if (batch.staged.length >= STAGE_RECORDS) {
-      this.encodeStaged(batch);
-      // A batch that reached the byte limit was sealed: send it now.
-      if (this.ready.length > 0) {
-        this.pump();
-        return;
+    const last = first + count;
+    let k = first;
+    let sealed = false;
+    while (k < last) {
+      const batch = this.open.get(partition) ?? this.openBatch(partition, this.now());
+      const from = k === 0 ? 1 : ends[k - 1]! + 1;
+      const sep = batch.count > 0 ? 1 : 0;
+      const roomBytes = this.o.maxBytes - TAIL.length - batch.len - sep;
+      const roomRecords = this.o.maxRecords - batch.count;
+      let j = k;
+      while (j < last && j - k < roomRecords && ends[j]! - from <= roomBytes) j++;
+      if (j === k) {
+        if (batch.count > 0) {
+          this.finish(batch);
+          sealed = true;
+          continue;
+        }
+        j = k + 1;
+      }
+      const to = ends[j - 1]!;
+      this.reserve(batch, batch.len + sep + (to - from) + TAIL.length);
+      if (sep) batch.buf[batch.len++] = 44; // ','
+      batch.buf.set(bytes.subarray(from, to), batch.len);
+      batch.len += to - from;
+      batch.count += j - k;
+      k = j;
+      // Stopped early (a limit was reached) or at exactly maxRecords: the batch is full.
+      if (k < last || batch.count >= this.o.maxRecords) {
+        this.finish(batch);
+        sealed = true;
       }
     }
-    // Open batches are sent by the linger timer (or when a publish completes): no per-record pump.
-    if (!this.timer) this.armTimer();
+    if (sealed) this.pump();
+    // Open batches are sent by the linger timer (or when a publish completes): no pump per add.
+    else if (!this.timer) this.armTimer();
   }
 
   private openBatch(partition: number, openedAt: number): OpenBatch {
     const head = `{"v":1,"partition":${partition},"records":[`;
     const buf = Buffer.allocUnsafe(Math.max(INITIAL_BATCH_BYTES, head.length * 2, Math.ceil((this.lastBatchBytes[partition] ?? 0) * 1.25)));
-    const batch: OpenBatch = { partition, buf, len: buf.write(head, 0, 'latin1'), count: 0, staged: [], openedAt, sealed: false };
+    const batch: OpenBatch = { partition, buf, len: buf.write(head, 0, 'latin1'), count: 0, openedAt, sealed: false };
     this.open.set(partition, batch);
     this.openOrder.push(batch);
     return batch;
-  }
-
-  /**
-   * Encodes the staged records into the batch's buffer with one JSON.stringify. When they do not
-   * all fit under maxBytes, they are encoded again one by one: the batch is sealed at the exact
-   * record that would overflow it and the rest start the partition's next batch (left open, with
-   * the same opening time).
-   */
-  private encodeStaged(batch: OpenBatch): void {
-    const staged = batch.staged;
-    if (staged.length === 0) return;
-    batch.staged = [];
-    const before = batch.len;
-    this.appendArray(batch, JSON.stringify(staged));
-    if (batch.len + TAIL.length <= this.o.maxBytes) {
-      batch.count += staged.length;
-      return;
-    }
-    batch.len = before;
-    let current = batch;
-    for (const record of staged) {
-      const json = JSON.stringify(record);
-      const at = current.len;
-      this.append(current, json);
-      if (current.count > 0 && current.len + TAIL.length > this.o.maxBytes) {
-        current.len = at;
-        this.finish(current);
-        current = this.openBatch(current.partition, current.openedAt);
-        this.append(current, json);
-      }
-      current.count += 1;
-    }
   }
 
   private reserve(batch: OpenBatch, need: number): void {
@@ -203,24 +191,13 @@ export class BatchPublisher {
     batch.buf = grown;
   }
 
-  /** Writes `,` (after the first record) and one record's JSON as UTF-8. */
-  private append(batch: OpenBatch, json: string): void {
-    // A UTF-16 code unit is at most 3 UTF-8 bytes; +1 for the comma, +2 for the tail written at seal.
-    this.reserve(batch, batch.len + json.length * 3 + 3);
-    if (batch.count > 0) batch.buf[batch.len++] = 44; // ','
-    batch.len += batch.buf.write(json, batch.len, 'utf8');
-  }
-
   /**
-   * Writes the records of a JSON array (`[a,b]`) without slicing the string: its `[` lands on the
-   * head's `[` (first records) or becomes the separating `,`, and its `]` is cut off.
+   * Counts `n` records as read before they exist (positive), or takes such a count back (negative):
+   * bytes on their way to a decode worker count against maxPendingRecords from the moment they are
+   * read, so a source pauses before it reads further ahead than the pending limit allows.
    */
-  private appendArray(batch: OpenBatch, json: string): void {
-    this.reserve(batch, batch.len + json.length * 3 + 3);
-    const at = batch.count > 0 ? batch.len : batch.len - 1;
-    const written = batch.buf.write(json, at, 'utf8');
-    if (batch.count > 0) batch.buf[at] = 44; // ','
-    batch.len = at + written - 1;
+  reservePending(n: number): void {
+    this.addPending(n);
   }
 
   /** Queues one dead-letter entry; it shares the window and the pending count with batches. */
@@ -283,13 +260,7 @@ export class BatchPublisher {
     }
   }
 
-  private seal(batch: OpenBatch): void {
-    if (batch.sealed) return;
-    this.encodeStaged(batch);
-    this.finish(batch);
-  }
-
-  /** Closes an encoded batch (nothing staged) and queues it. */
+  /** Closes a batch and queues it. */
   private finish(batch: OpenBatch): void {
     if (batch.sealed) return;
     batch.sealed = true;
@@ -319,7 +290,7 @@ export class BatchPublisher {
         const oldest = this.oldestOpen();
         if (!oldest) break;
         if (!this.draining && this.now() - oldest.openedAt < this.o.lingerMs) break;
-        this.seal(oldest);
+        this.finish(oldest);
         next = this.ready.shift();
         if (!next) break;
       }

@@ -1,6 +1,5 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { createDecoder } from '../ais/decoder.js';
 import type { SourceConfig } from '../config/ingest.js';
 import type { Clock } from '../shared/clock.js';
 import type { NatsNames } from '../shared/subjects.js';
@@ -10,6 +9,7 @@ import { dlqStreamConfig, type DlqLimits } from '../dlq/stream.js';
 import { LineHandler } from './line-handler.js';
 import { BatchPublisher } from './publisher.js';
 import { RateLimitedLog } from './rate-limited-log.js';
+import { SourceDecoder } from './source-decoder.js';
 import { createFileSource } from './sources/file.js';
 import { createTcpListenSource } from './sources/tcp-listen.js';
 import { createTcpSource } from './sources/tcp.js';
@@ -29,6 +29,11 @@ export interface IngestSettings {
   maxPendingRecords: number;
   maxLineBytes: number;
   fragmentTimeoutMs: number;
+  /**
+   * messages (read chunks, lines) a source's decode worker may hold before the source pauses
+   * @default 8
+   */
+  decodeMaxInflight?: number;
 }
 
 export interface IngestServiceDeps {
@@ -59,6 +64,13 @@ export class IngestService {
   private readonly log: RateLimitedLog;
   private started = false;
   private readonly unpausable = new Set<string>();
+  private readonly decoders = new Map<string, SourceDecoder>();
+  /** the publisher is behind: every source pauses */
+  private publisherBehind = false;
+  /** sources whose decode worker is behind */
+  private readonly decoderBehind = new Set<string>();
+  /** sources paused now (for either reason) */
+  private readonly pausedNow = new Set<string>();
 
   constructor(private readonly d: IngestServiceDeps) {
     const s = d.settings;
@@ -94,6 +106,19 @@ export class IngestService {
     }
     for (const cfg of this.d.sources) {
       if (!cfg.enabled) continue;
+      this.decoders.set(
+        cfg.id,
+        new SourceDecoder({
+          sourceId: cfg.id,
+          maxInflight: s.decodeMaxInflight ?? 8,
+          onBackpressure: (behind) => {
+            if (behind) this.decoderBehind.add(cfg.id);
+            else this.decoderBehind.delete(cfg.id);
+            this.applyPause();
+          },
+          logger: this.d.logger,
+        }),
+      );
       const source = this.createSource(cfg);
       if (cfg.kind === 'udp') this.unpausable.add(cfg.id);
       this.sources.push(source);
@@ -118,18 +143,35 @@ export class IngestService {
 
   async stop(drainTimeoutMs: number): Promise<number> {
     await Promise.all(this.sources.map((s) => s.stop()));
+    // Everything read is decoded and handed to the publisher before the publisher drains.
+    const decoders = [...this.decoders.values()];
+    await Promise.all(decoders.map((d) => d.idle()));
     const left = await this.publisher.drain(drainTimeoutMs);
     this.publisher.close();
+    await Promise.all(decoders.map((d) => d.close()));
     return left;
   }
 
   private onBackpressure(paused: boolean): void {
     this.d.logger.info({ paused, pending: this.publisher.pending }, paused ? 'publishing is behind: pausing sources' : 'publishing caught up: resuming sources');
+    this.publisherBehind = paused;
+    this.applyPause();
+  }
+
+  /** A source reads while neither the publisher nor its own decode worker is behind. */
+  private applyPause(): void {
     for (const source of this.sources) {
-      if (paused) source.pause();
-      else source.resume();
+      const pause = this.publisherBehind || this.decoderBehind.has(source.id);
+      if (pause === this.pausedNow.has(source.id)) continue;
+      if (pause) {
+        this.pausedNow.add(source.id);
+        source.pause();
+      } else {
+        this.pausedNow.delete(source.id);
+        source.resume();
+      }
       // UDP cannot be paused (udp.ts): its gauge stays 0 rather than claim a pause that is not happening.
-      if (!this.unpausable.has(source.id)) this.d.metrics.sourcePaused.set({ source: source.id }, paused ? 1 : 0);
+      if (!this.unpausable.has(source.id)) this.d.metrics.sourcePaused.set({ source: source.id }, pause ? 1 : 0);
     }
   }
 
@@ -142,16 +184,10 @@ export class IngestService {
       newHandler: () =>
         new LineHandler({
           sourceId,
-          decoder: createDecoder({
-            clock: this.d.clock,
-            defaultSource: sourceId,
-            fragmentTimeoutMs: s.fragmentTimeoutMs,
-            maxLineLength: s.maxLineBytes,
-          }),
+          decoder: this.decoders.get(sourceId)!,
+          settings: { sourceId, partitions: s.partitions, maxLineBytes: s.maxLineBytes, fragmentTimeoutMs: s.fragmentTimeoutMs },
           publisher: this.publisher,
           names: s.names,
-          partitions: s.partitions,
-          maxLineBytes: s.maxLineBytes,
           metrics: this.d.metrics,
           clock: this.d.clock,
           log: this.log,

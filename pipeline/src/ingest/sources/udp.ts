@@ -30,8 +30,7 @@ export function createUdpSource(cfg: UdpSourceConfig, ctx: SourceContext): Sourc
       handler = ctx.newHandler();
       handlers.set(key, handler);
     }
-    handler.chunk(msg);
-    handler.endOfDatagram(); // a datagram holds whole lines; the last may lack its newline
+    handler.datagram(msg); // a datagram holds whole lines; the last may lack its newline
   });
   socket.on('error', (err) => ctx.logger.error({ source: cfg.id, err: { message: err.message } }, 'udp socket error'));
 
