@@ -48,14 +48,29 @@ export interface BatchDeps {
   onTrustChange?(sources: ReadonlySet<string>): void;
   /**
    * Store writes of different partitions' batches in flight at once; batches waiting meanwhile
-   * are merged into the next write (one Redis round of scripts, one Postgres transaction).
-   * @default 2
+   * are merged into the next write (one Redis round of scripts, one Postgres transaction). The
+   * Postgres pool holds 4 connections: 4 writes keep all of them busy under load.
+   * @default 4
    */
   maxConcurrentWrites?: number;
+  /**
+   * A merged write stops taking waiting batches at this many history rows + states: past a few
+   * thousand rows a transaction is no cheaper per row, and one huge write only delays every
+   * batch in it (latency) and builds its whole text at once (memory).
+   * @default 8000
+   */
+  maxMergedRows?: number;
+  /** stream sequences remembered as committed, and as written (a redelivery of one is acked at once) @default 20000 */
+  committedMemory?: number;
+  /**
+   * Records in Redis whose Postgres write is still pending, over all partitions, before `handle`
+   * waits: bounds memory under a backlog while small batches at a steady rate never wait.
+   * @default 20000
+   */
+  maxPendingRecords?: number;
 }
 
 interface PendingWrite {
-  states: BatchPlan['states'];
   history: BatchPlan['history'];
   vessels: BatchPlan['vessels'];
   resolve(historyInserted: number): void;
@@ -71,104 +86,152 @@ export function isOutage(err: unknown): boolean {
 
 interface ParsedMessage {
   msg: JsMsg;
-  records: PlannedRecord[];
+  records: BatchRecord[];
+}
+
+/** A record with where it came from: trust effects are committed once per (message, record). */
+interface BatchRecord extends PlannedRecord {
+  message: ParsedMessage;
+  index: number;
 }
 
 export class BatchProcessor {
   private readonly queue: PendingWrite[] = [];
   private writesInFlight = 0;
+  /**
+   * Stream sequences whose effects fusion has committed: `true` for a whole message, else the
+   * record indexes (a message split by the poison search). A redelivery (Postgres failed after
+   * Redis took the batch, ack lost, ack wait expired while the message waited, a hand-over)
+   * must not count its trust effects again: a late copy would even be penalised as a late
+   * duplicate. Bounded, oldest forgotten first.
+   */
+  private readonly committed = new Map<number, true | Set<number>>();
+  /** stream sequences acked after both stores took them: a redelivery is acked at once (bounded) */
+  private readonly written = new Set<number>();
+  /** per partition: batches in Redis and committed whose Postgres write (then ack) is pending */
+  private readonly pending = new Map<number, Set<Promise<void>>>();
+  private readonly allPending = new Set<Promise<void>>();
+  private pendingRecords = 0;
 
   constructor(private readonly d: BatchDeps) {}
 
   /**
-   * Coalesces the store writes of concurrent partition batches: a few large writes beat many
-   * small ones (one Postgres transaction and one round of Redis scripts per merge). Partitions
-   * never share vessels, so merging is concatenation; the vessel upserts are re-sorted by mmsi.
-   * If a merged write fails every batch in it fails and takes its own retry path; the poison
-   * search writes alone (see isolate), so one bad record cannot keep failing the others.
+   * Handles one pulled batch of one partition. Resolves once the batch is decided, in Redis,
+   * committed to fusion's memory and published as live updates; its Postgres write goes on in
+   * the background and its messages are acked (or nak'ed) when that ends, so the partition's next
+   * batch is not held behind a Postgres commit. Past `maxPendingRecords` records waiting for
+   * Postgres it waits too. Never throws; `settled()` waits for the acks.
    */
-  private submit(plan: BatchPlan): Promise<number> {
-    return new Promise<number>((resolve, reject) => {
-      this.queue.push({ states: plan.states, history: plan.history, vessels: plan.vessels, resolve, reject });
-      this.drain();
-    });
-  }
-
-  private drain(): void {
-    while (this.queue.length > 0 && this.writesInFlight < (this.d.maxConcurrentWrites ?? 2)) {
-      const items = this.queue.splice(0);
-      this.writesInFlight++;
-      const states = items.flatMap((i) => i.states);
-      const history = items.flatMap((i) => i.history);
-      const vessels = items.length === 1 ? items[0]!.vessels : items.flatMap((i) => i.vessels).sort((a, b) => a.mmsi - b.mmsi);
-      this.writeBoth(states, history, vessels)
-        .then(
-          (inserted) => items.forEach((i, n) => i.resolve(n === 0 ? inserted : 0)),
-          (err: unknown) => items.forEach((i) => i.reject(err)),
-        )
-        .finally(() => {
-          this.writesInFlight--;
-          this.drain();
-        });
-    }
-  }
-
-  /** Redis and Postgres in parallel, each through its breaker; resolves with the history rows inserted. */
-  private async writeBoth(states: BatchPlan['states'], history: BatchPlan['history'], vessels: BatchPlan['vessels']): Promise<number> {
-    const d = this.d;
-    const [, written] = await Promise.all([
-      states.length === 0 ? Promise.resolve() : this.timed('redis', () => d.live.writeStates(states)),
-      history.length === 0 && vessels.length === 0 ? Promise.resolve({ historyInserted: 0, vesselsUpserted: 0 }) : this.timed('postgres', () => d.history.writeBatch({ history, vessels })),
-    ]);
-    return written.historyInserted;
-  }
-
-  /** Handles one pulled batch of one partition; acks or naks every message, never throws. */
   async handle(partition: number, msgs: JsMsg[]): Promise<void> {
     const parsed: ParsedMessage[] = [];
     for (const msg of msgs) {
-      const records = await this.parse(partition, msg);
-      if (records) parsed.push({ msg, records });
-    }
-    if (parsed.length === 0) return;
-    const ctx = extractTraceContext(parsed[0]!.msg.headers);
-    await tracer.startActiveSpan('fusion.batch', { attributes: { 'aisflow.partition': partition, 'aisflow.messages': parsed.length } }, ctx, async (span) => {
-      try {
-        await this.handleParsed(partition, parsed);
-      } finally {
-        span.end();
+      if (this.written.has(msg.info.streamSequence)) {
+        // both stores have it and its effects are committed: a redelivery changes nothing
+        msg.ack();
+        this.d.logger.debug({ partition, seq: msg.info.streamSequence }, 'redelivery of a written message acked');
+        continue;
       }
+      const p = await this.parse(partition, msg);
+      if (p) parsed.push(p);
+    }
+    if (parsed.length > 0) {
+      const ctx = extractTraceContext(parsed[0]!.msg.headers);
+      await tracer.startActiveSpan('fusion.batch', { attributes: { 'aisflow.partition': partition, 'aisflow.messages': parsed.length } }, ctx, async (span) => {
+        try {
+          await this.handleParsed(partition, parsed);
+        } finally {
+          span.end();
+        }
+      });
+    }
+    const max = this.d.maxPendingRecords ?? 20_000;
+    while (this.pendingRecords > max && this.allPending.size > 0) await Promise.race(this.allPending);
+  }
+
+  /** Resolves when every batch of the partition handed to `handle` so far is acked or nak'ed. */
+  async settled(partition: number): Promise<void> {
+    for (let set = this.pending.get(partition); set && set.size > 0; set = this.pending.get(partition)) await Promise.all(set);
+  }
+
+  private track(partition: number, records: number, done: Promise<void>): void {
+    let set = this.pending.get(partition);
+    if (!set) this.pending.set(partition, (set = new Set()));
+    this.pendingRecords += records;
+    const tracked = done.finally(() => {
+      set.delete(tracked);
+      this.allPending.delete(tracked);
+      this.pendingRecords -= records;
     });
+    set.add(tracked);
+    this.allPending.add(tracked);
   }
 
   private async handleParsed(partition: number, parsed: ParsedMessage[]): Promise<void> {
+    let postgres: Promise<number>;
+    const records = parsed.length === 1 ? parsed[0]!.records : concat(parsed, (p) => p.records);
     try {
-      await this.apply(partition, parsed.flatMap((p) => p.records), parsed);
-      for (const p of parsed) p.msg.ack();
+      ({ postgres } = await this.apply(partition, records, parsed));
     } catch (err) {
-      if (isOutage(err)) {
-        this.nak(parsed, 'store_unavailable');
-        return;
+      await this.failed(partition, parsed, err);
+      return;
+    }
+    this.track(
+      partition,
+      records.length,
+      postgres.then(
+        () => this.acked(parsed),
+        (err: unknown) => this.failed(partition, parsed, err),
+      ),
+    );
+  }
+
+  /** A batch failed in either store: nak an outage, split anything else to find the poison. */
+  private async failed(partition: number, parsed: ParsedMessage[], err: unknown): Promise<void> {
+    if (isOutage(err)) {
+      this.nak(parsed, 'store_unavailable');
+      return;
+    }
+    if (parsed.length > 1) {
+      this.d.logger.warn({ err, partition, messages: parsed.length }, 'batch failed: retrying message by message');
+      for (const p of parsed) {
+        try {
+          await (await this.apply(partition, p.records, [p], true)).postgres;
+          this.acked([p]);
+        } catch (inner) {
+          if (isOutage(inner)) this.nak([p], 'store_unavailable');
+          else await this.isolateMessage(partition, p);
+        }
       }
-      if (parsed.length > 1) {
-        this.d.logger.warn({ err, partition, messages: parsed.length }, 'batch failed: retrying message by message');
-        for (const p of parsed) await this.handleParsed(partition, [p]);
-        return;
-      }
-      const only = parsed[0]!;
-      try {
-        await this.isolate(partition, only, only.records);
-        only.msg.ack();
-      } catch (inner) {
-        this.nak([only], isOutage(inner) ? 'store_unavailable' : 'failed');
-      }
+      return;
+    }
+    await this.isolateMessage(partition, parsed[0]!);
+  }
+
+  private async isolateMessage(partition: number, only: ParsedMessage): Promise<void> {
+    try {
+      await this.isolate(partition, only, only.records);
+      this.acked([only]);
+    } catch (inner) {
+      this.nak([only], isOutage(inner) ? 'store_unavailable' : 'failed');
+    }
+  }
+
+  private acked(parsed: readonly ParsedMessage[]): void {
+    const max = this.d.committedMemory ?? 20_000;
+    for (const p of parsed) {
+      p.msg.ack();
+      this.written.add(p.msg.info.streamSequence);
+    }
+    for (const seq of this.written) {
+      if (this.written.size <= max) break;
+      this.written.delete(seq);
     }
   }
 
   /** Bisects a failing message's records; a lone failing record is dead-lettered on the last delivery. */
-  private async isolate(partition: number, p: ParsedMessage, records: PlannedRecord[]): Promise<void> {
+  private async isolate(partition: number, p: ParsedMessage, records: BatchRecord[]): Promise<void> {
     try {
-      await this.apply(partition, records, [p], true);
+      await (await this.apply(partition, records, [p], true)).postgres;
     } catch (err) {
       if (isOutage(err)) throw err;
       if (records.length > 1) {
@@ -180,13 +243,58 @@ export class BatchProcessor {
       const deliveries = p.msg.info.deliveryCount;
       if (deliveries < this.d.maxDeliver) throw err;
       const reason: FusionDlqReason = isUnrecoverableStoreError(err) ? 'store_unrecoverable' : 'max_deliveries';
-      const index = p.records.indexOf(records[0]!);
-      await this.deadLetter(partition, p.msg, index, records[0]!.record, reason, err);
+      await this.deadLetter(partition, p.msg, records[0]!.index, records[0]!.record, reason, err);
     }
   }
 
+  /**
+   * Coalesces the Postgres writes of concurrent batches: a few large transactions beat many
+   * small ones. Partitions never share vessels, so merging is concatenation; the vessel upserts
+   * are re-sorted by mmsi. If a merged write fails every batch in it fails and takes its own
+   * retry path; the poison search writes alone (see isolate), so one bad record cannot keep
+   * failing the others.
+   */
+  private submit(history: BatchPlan['history'], vessels: BatchPlan['vessels']): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      this.queue.push({ history, vessels, resolve, reject });
+      this.drain();
+    });
+  }
+
+  private drain(): void {
+    const maxRows = this.d.maxMergedRows ?? 8_000;
+    while (this.queue.length > 0 && this.writesInFlight < (this.d.maxConcurrentWrites ?? 4)) {
+      let take = 1;
+      let rows = this.queue[0]!.history.length + this.queue[0]!.vessels.length;
+      for (; take < this.queue.length; take++) {
+        const next = this.queue[take]!.history.length + this.queue[take]!.vessels.length;
+        if (rows + next > maxRows) break;
+        rows += next;
+      }
+      const items = this.queue.splice(0, take);
+      this.writesInFlight++;
+      const one = items.length === 1;
+      const history = one ? items[0]!.history : concat(items, (i) => i.history);
+      const vessels = one ? items[0]!.vessels : concat(items, (i) => i.vessels).sort((a, b) => a.mmsi - b.mmsi);
+      this.writePostgres(history, vessels)
+        .then(
+          (inserted) => items.forEach((i, n) => i.resolve(n === 0 ? inserted : 0)),
+          (err: unknown) => items.forEach((i) => i.reject(err)),
+        )
+        .finally(() => {
+          this.writesInFlight--;
+          this.drain();
+        });
+    }
+  }
+
+  private async writePostgres(history: BatchPlan['history'], vessels: BatchPlan['vessels']): Promise<number> {
+    if (history.length === 0 && vessels.length === 0) return 0;
+    return (await this.timed('postgres', () => this.d.history.writeBatch({ history, vessels }))).historyInserted;
+  }
+
   /** Parses a message; a malformed one is dead-lettered whole and acked (retrying cannot fix it). */
-  private async parse(partition: number, msg: JsMsg): Promise<PlannedRecord[] | null> {
+  private async parse(partition: number, msg: JsMsg): Promise<ParsedMessage | null> {
     let body: Partial<AisBatchV1>;
     try {
       body = msg.json<Partial<AisBatchV1>>();
@@ -196,7 +304,9 @@ export class BatchProcessor {
     if (typeof body !== 'object' || body === null || body.v !== 1 || !Array.isArray(body.records)) {
       return this.rejectMessage(partition, msg, `not an AisBatchV1 (v=${JSON.stringify((body as { v?: unknown } | null)?.v)})`, body);
     }
-    return body.records.map((record) => ({ record, partition }));
+    const parsed: ParsedMessage = { msg, records: new Array<BatchRecord>(body.records.length) };
+    for (let index = 0; index < body.records.length; index++) parsed.records[index] = { record: body.records[index], partition, message: parsed, index };
+    return parsed;
   }
 
   private async rejectMessage(partition: number, msg: JsMsg, detail: string, record: unknown): Promise<null> {
@@ -240,52 +350,125 @@ export class BatchProcessor {
    * Decide and write a set of records. Memories and trust are committed only after both stores
    * took the writes, so a failure leaves the in-process state as it was (a retry decides again).
    */
-  private async apply(partition: number, records: PlannedRecord[], from: ParsedMessage[], alone = false): Promise<BatchPlan> {
+  private async apply(partition: number, records: BatchRecord[], from: ParsedMessage[], alone = false): Promise<{ postgres: Promise<number> }> {
     const d = this.d;
     const vessels = new Map<number, { mmsi: number; partition: number }>();
     for (const r of records) {
       const mmsi = (r.record as { mmsi?: unknown } | null)?.mmsi;
-      if (typeof mmsi === 'number' && Number.isInteger(mmsi)) vessels.set(mmsi, { mmsi, partition });
+      if (typeof mmsi === 'number' && Number.isInteger(mmsi) && !vessels.has(mmsi)) vessels.set(mmsi, { mmsi, partition });
     }
     await d.redisBreaker.execute(() => d.cache.load(vessels.values(), d.live));
     const now = d.clock.now();
     const plan = planBatch(records, (mmsi) => d.cache.peek(mmsi), { now, settings: d.decide, trustOf: (s) => d.trust.level(s, now) });
 
     for (const bad of plan.invalid) {
-      const owner = from.find((p) => p.records.includes(records[bad.index]!)) ?? from[0]!;
-      await this.deadLetter(partition, owner.msg, owner.records.indexOf(records[bad.index]!), bad.record, 'invalid_record', { code: 'AISFLOW_ERR_FUSION_INVALID_RECORD' satisfies ErrorCode, message: bad.detail });
+      const r = records[bad.index]!;
+      await this.deadLetter(partition, r.message.msg, r.index, bad.record, 'invalid_record', { code: 'AISFLOW_ERR_FUSION_INVALID_RECORD' satisfies ErrorCode, message: bad.detail });
     }
 
-    const historyInserted = alone ? await this.writeBoth(plan.states, plan.history, plan.vessels) : await this.submit(plan);
+    // Postgres starts now, in parallel with Redis; a merge queue coalesces concurrent batches
+    const postgres = alone ? this.writePostgres(plan.history, plan.vessels) : this.submit(plan.history, plan.vessels);
+    // observed by the caller; if Redis fails first nobody waits for it, and that is fine (idempotent)
+    postgres.catch(() => undefined);
+    if (plan.states.length > 0) await this.timed('redis', () => d.live.writeStates(plan.states));
 
-    // both stores have it: commit what fusion remembers
-    const visibleAt = d.clock.now();
+    // Redis has it: commit what fusion remembers, so the partition's next batch is decided on
+    // top of this one while Postgres still writes. Should Postgres fail, the redelivered records
+    // decide as duplicates of what is remembered and still plan the same history rows and vessel
+    // rows (plan.ts gives every heard vessel its live fix). Trust effects count once per record.
     for (const [mmsi, memory] of plan.memories) d.cache.set(mmsi, memory);
     d.metrics.lruEntries.set(d.cache.size);
     const touched = new Set<string>();
-    for (const t of plan.trust) {
-      if (t.kind === 'accept') d.trust.accept(t.source, now);
+    for (const { effect, index } of plan.trust) {
+      if (this.isCommitted(records[index]!)) continue;
+      if (effect.kind === 'accept') d.trust.accept(effect.source, now);
       else {
-        d.trust.penalize(t.source, t.penalty, now);
-        touched.add(t.source);
+        d.trust.penalize(effect.source, effect.penalty, now);
+        touched.add(effect.source);
       }
     }
+    this.markCommitted(records);
     if (touched.size > 0) d.onTrustChange?.(touched);
-    for (const [outcome, n] of Object.entries(plan.outcomes)) d.metrics.records.inc({ outcome }, n);
-    d.metrics.batches.inc();
-    d.metrics.batchRecords.observe(records.length);
-    d.metrics.historyRows.inc(historyInserted);
-    const publishedAt = Math.min(...from.map((p) => p.msg.info.timestampNanos / 1e6));
-    for (const state of plan.states) {
+    try {
+      this.publishLive(partition, plan, from);
+    } catch (err) {
+      d.logger.error({ err, partition }, 'publishing live updates failed');
+    }
+    return {
+      postgres: postgres.then((inserted) => {
+        // counted once both stores have the batch (tests and dashboards read these as "done")
+        for (const [outcome, n] of Object.entries(plan.outcomes)) d.metrics.records.inc({ outcome }, n);
+        d.metrics.batches.inc();
+        d.metrics.batchRecords.observe(records.length);
+        d.metrics.historyRows.inc(inserted);
+        return inserted;
+      }),
+    };
+  }
+
+  /**
+   * Redis has the batch's states: observe the end-to-end latency and publish the live updates
+   * now, not after Postgres too. If Postgres then fails, the batch is decided and written again;
+   * Redis already holds those states (the compare-and-set ignores the repeat) and the API gets
+   * the same updates once more, which it treats as no change.
+   */
+  private publishLive(partition: number, plan: BatchPlan, from: ParsedMessage[]): void {
+    const d = this.d;
+    if (plan.states.length === 0) return;
+    const visibleAt = d.clock.now();
+    let publishedAt = Infinity;
+    for (const p of from) publishedAt = Math.min(publishedAt, p.msg.info.timestampNanos / 1e6);
+    const updates = new Array<Record<string, unknown>>(plan.states.length);
+    for (let i = 0; i < plan.states.length; i++) {
+      const state = plan.states[i]!;
       const rx = plan.stateRx.get(state.mmsi) ?? publishedAt;
       // rx is the receiver's clock (a tag-block time may be old): fall back to the publish time
       const since = rx <= publishedAt && publishedAt - rx < 10_000 ? rx : publishedAt;
       d.metrics.endToEndLatency.observe(Math.max(0, visibleAt - since) / 1000);
+      updates[i] = toUpdate(state);
     }
     // one message per batch: a JSON array of compact updates (the API fans it out per vessel)
-    if (plan.states.length > 0) d.nc.publish(subjects.updates(d.names, partition), JSON.stringify(plan.states.map(toUpdate)));
+    d.nc.publish(subjects.updates(d.names, partition), JSON.stringify(updates));
     d.metrics.updatesPublished.inc(plan.states.length);
-    return plan;
+  }
+
+  private isCommitted(r: BatchRecord): boolean {
+    const c = this.committed.get(r.message.msg.info.streamSequence);
+    return c === true || (c !== undefined && c.has(r.index));
+  }
+
+  private markCommitted(records: readonly BatchRecord[]): void {
+    const max = this.d.committedMemory ?? 20_000;
+    let last: ParsedMessage | undefined;
+    let count = 0;
+    const flush = () => {
+      if (!last) return;
+      const seq = last.msg.info.streamSequence;
+      const prior = this.committed.get(seq);
+      if (prior === true) return;
+      this.committed.delete(seq); // re-inserted last: the map's order is the age order
+      if (count === last.records.length) this.committed.set(seq, true);
+      else {
+        const indexes = prior ?? new Set<number>();
+        for (const r of records) if (r.message === last) indexes.add(r.index);
+        this.committed.set(seq, indexes.size === last.records.length ? true : indexes);
+      }
+    };
+    // records of one message are contiguous (a whole batch concatenates messages in order)
+    for (const r of records) {
+      if (r.message !== last) {
+        flush();
+        last = r.message;
+        count = 0;
+      }
+      count++;
+    }
+    flush();
+    while (this.committed.size > max) {
+      const oldest = this.committed.keys().next().value;
+      if (oldest === undefined) break;
+      this.committed.delete(oldest);
+    }
   }
 
   private async timed<T>(store: 'redis' | 'postgres', write: () => Promise<T>): Promise<T> {
@@ -305,6 +488,15 @@ export class BatchProcessor {
       }
     });
   }
+}
+
+function concat<I, T>(items: readonly I[], pick: (item: I) => readonly T[]): T[] {
+  let n = 0;
+  for (const i of items) n += pick(i).length;
+  const out = new Array<T>(n);
+  let k = 0;
+  for (const i of items) for (const v of pick(i)) out[k++] = v;
+  return out;
 }
 
 /** The compact live update the API relays over SSE (docs/fusion.md). */

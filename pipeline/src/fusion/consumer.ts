@@ -24,7 +24,10 @@ export interface PartitionConsumerOptions {
   /** delay of the nak that hands buffered messages back when pausing or stopping */
   retryDelayMs: number;
   logger: Logger;
+  /** resolves when the batch may be followed by the next; its acks may come later (see `settled`) */
   handle(partition: number, messages: JsMsg[]): Promise<void>;
+  /** resolves when every batch handed to `handle` is acked or nak'ed */
+  settled?(partition: number): Promise<void>;
 }
 
 export function consumerName(partition: number): string {
@@ -161,6 +164,8 @@ export class PartitionConsumer {
         for (const m of batch) m.nak(this.o.retryDelayMs);
       }
     }
+    // the batches in hand finish (acked after both stores) before the rest is handed back
+    await this.o.settled?.(this.o.partition).catch((err: unknown) => this.o.logger.error({ err, partition: this.o.partition }, 'waiting for batches in hand failed'));
     for (const m of this.buffer.splice(0)) m.nak(this.o.retryDelayMs);
   }
 }

@@ -25,7 +25,8 @@ export interface BatchPlan {
   /** receive time of the record behind each changed state, for the end-to-end latency */
   stateRx: Map<number, number>;
   memories: Map<number, VesselMemory>;
-  trust: TrustEffect[];
+  /** trust effects, each with the index of its record in the batch (committed once per record) */
+  trust: { effect: TrustEffect; index: number }[];
   invalid: { index: number; record: unknown; detail: string }[];
 }
 
@@ -40,7 +41,7 @@ export function planBatch(
   const changed = new Set<number>();
   const stateRx = new Map<number, number>();
   const memories = new Map<number, VesselMemory>();
-  const trust: TrustEffect[] = [];
+  const trust: BatchPlan['trust'] = [];
   const invalid: BatchPlan['invalid'] = [];
 
   records.forEach(({ record, partition }, index) => {
@@ -55,7 +56,7 @@ export function planBatch(
     const d = decideRecord(r, memory, { now: options.now, partition, settings: options.settings, trustOf: options.trustOf });
     outcomes[d.outcome] = (outcomes[d.outcome] ?? 0) + 1;
     if (d.memory !== memory) memories.set(r.mmsi, d.memory);
-    if (d.trust) trust.push(d.trust);
+    if (d.trust) trust.push({ effect: d.trust, index });
     if (d.stateChanged) {
       changed.add(r.mmsi);
       stateRx.set(r.mmsi, r.rx);
@@ -86,10 +87,14 @@ export function planBatch(
   const states: FusedVesselState[] = [];
   for (const mmsi of changed) {
     const state = memories.get(mmsi)?.state;
-    if (!state) continue;
-    states.push(state);
-    const v = vessels.get(mmsi);
-    if (v && state.lat !== null && state.lon !== null) {
+    if (state) states.push(state);
+  }
+  // Every heard vessel carries its live fix, changed in this batch or not: the vessels row keeps
+  // only a newer fix, so this costs nothing when it is known, and a batch redelivered after a
+  // Postgres failure (its records now duplicates of what fusion remembers) still writes the fix.
+  for (const v of vessels.values()) {
+    const state = (memories.get(v.mmsi) ?? memoryOf(v.mmsi))?.state;
+    if (state && state.lat !== null && state.lon !== null) {
       v.fix = { ts: state.ts, lat: state.lat, lon: state.lon, speed: state.speed, course: state.course, heading: state.heading };
     }
   }

@@ -189,6 +189,7 @@ export class FusionWorker {
           retryDelayMs: this.o.retryDelayMs,
           logger: this.o.logger,
           handle: (partition: number, msgs: JsMsg[]) => this.processor.handle(partition, msgs),
+          settled: (partition: number) => this.processor.settled(partition),
         });
         if (paused) c.pause();
         this.consumers.set(p, c);

@@ -1,0 +1,103 @@
+import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { circuitBreaker, ConsecutiveBreaker, handleAll } from 'cockatiel';
+import { describe, expect, it } from 'vitest';
+import { memoryStores } from '../../../test/harness/fusion-memory-stores.js';
+import { quietLogger, testMetrics } from '../../../test/harness/fusion.js';
+import type { AisBatchV1, AisRecordV1 } from '../shared/ais-record.js';
+import type { Clock } from '../shared/clock.js';
+import { BatchProcessor } from './batch.js';
+import { defaultDecideSettings } from './decide.js';
+import { StateCache } from './state-cache.js';
+import { defaultTrustSettings, TrustTable } from './trust.js';
+
+const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
+const names = { stream: 'S', dlqStream: 'S_DLQ', prefix: 'p' };
+const pos = (mmsi: number, rx: number, src: string, key: string): AisRecordV1 => ({
+  v: 1, key, src, rx, mmsi, type: 1, msg: { type: 1, repeat: 0, mmsi, lat: 52, lon: 4, speed: 5, course: 1, heading: 1, status: 0, second: null },
+});
+
+/** A JetStream message as the consumer hands it over: body, sequence, delivery count, ack/nak. */
+function fakeMsg(seq: number, deliveryCount: number, records: AisRecordV1[], log: string[]): JsMsg {
+  const body: AisBatchV1 = { v: 1, partition: 0, records };
+  const data = JSON.stringify(body);
+  return {
+    info: { streamSequence: seq, deliveryCount, timestampNanos: T0 * 1e6 },
+    headers: undefined,
+    json: () => JSON.parse(data) as unknown,
+    string: () => data,
+    ack: () => log.push(`ack ${seq}/${deliveryCount}`),
+    nak: () => log.push(`nak ${seq}/${deliveryCount}`),
+  } as unknown as JsMsg;
+}
+
+function setup() {
+  let now = T0 + 60_000;
+  const clock: Clock = { now: () => now };
+  const stores = memoryStores();
+  const trust = new TrustTable(defaultTrustSettings);
+  const published: string[] = [];
+  const nc = { publish: (_subject: string, data: string) => published.push(data) } as unknown as NatsConnection;
+  const breaker = () => circuitBreaker(handleAll, { halfOpenAfter: 1_000, breaker: new ConsecutiveBreaker(100) });
+  const processor = new BatchProcessor({
+    live: stores.live, history: stores.history, nc, js: {} as JetStreamClient, names, metrics: testMetrics().metrics, logger: quietLogger(), clock,
+    cache: new StateCache(1_000), trust, decide: defaultDecideSettings, redisBreaker: breaker(), postgresBreaker: breaker(), maxDeliver: 5, retryDelayMs: 0,
+  });
+  return { processor, stores, trust, published, advance: (ms: number) => (now += ms), now: () => now };
+}
+
+describe('BatchProcessor', () => {
+  it('counts trust effects once when a written message is delivered again, even 40 s later', async () => {
+    const { processor, trust, advance, now } = setup();
+    const log: string[] = [];
+    const records = [pos(1, T0, 'rx', 'a'), pos(2, T0, 'rx', 'b'), pos(3, T0, 'rx', 'c')];
+    await processor.handle(0, [fakeMsg(7, 1, records, log)]);
+    await processor.settled(0);
+    // the ack was lost (or the ack wait expired while the message waited): JetStream redelivers
+    advance(40_000);
+    await processor.handle(0, [fakeMsg(7, 2, records, log)]);
+    await processor.settled(0);
+    expect(log).toEqual(['ack 7/1', 'ack 7/2']);
+    const view = trust.views(now()).find((v) => v.id === 'rx')!;
+    // a second count would be 6 accepted, or a late_duplicate penalty for each copy
+    expect(view.accepted).toBe(3);
+    expect(view.rejected).toBe(0);
+    expect(view.score).toBe(1);
+  });
+
+  it('a message whose Postgres write failed after Redis took it: trust counted once, history and vessel fix written on redelivery', async () => {
+    const { processor, stores, trust, now } = setup();
+    const log: string[] = [];
+    const records = [pos(1, T0, 'rx', 'a'), pos(2, T0, 'rx', 'b')];
+    stores.faults.down.postgres = true;
+    await processor.handle(0, [fakeMsg(3, 1, records, log)]);
+    await processor.settled(0);
+    expect(stores.states.size).toBe(2); // Redis took it
+    stores.faults.down.postgres = false;
+    await processor.handle(0, [fakeMsg(3, 2, records, log)]);
+    await processor.settled(0);
+    expect(log).toEqual(['nak 3/1', 'ack 3/2']);
+    expect(trust.views(now()).find((v) => v.id === 'rx')!.accepted).toBe(2);
+    expect([...stores.rows.values()].map((r) => r.mmsi).sort()).toEqual([1, 2]);
+    // the redelivered records are duplicates of what fusion remembers; the vessel rows still get the fix
+    expect([1, 2].map((m) => stores.vessels.get(m)?.fix?.ts)).toEqual([T0, T0]);
+  });
+
+  it('publishes the live update and takes the next batch once Redis has the state; acks after Postgres', async () => {
+    const { processor, stores, published } = setup();
+    const log: string[] = [];
+    let releasePostgres!: () => void;
+    const postgresGate = new Promise<void>((r) => (releasePostgres = r));
+    const write = stores.history.writeBatch.bind(stores.history);
+    stores.history.writeBatch = async (batch) => {
+      await postgresGate;
+      return write(batch);
+    };
+    await processor.handle(0, [fakeMsg(1, 1, [pos(42, T0, 'rx', 'a')], log)]);
+    expect(published.map((p) => (JSON.parse(p) as { mmsi: number }[]).map((u) => u.mmsi))).toEqual([[42]]);
+    expect(log).toEqual([]); // not acked before Postgres has it
+    releasePostgres();
+    await processor.settled(0);
+    expect(log).toEqual(['ack 1/1']);
+  });
+});
