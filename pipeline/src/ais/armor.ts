@@ -16,8 +16,12 @@ export interface Bits {
   armoredBits?: number;
 }
 
-/** armour char code -> 6-bit value, or 255 when the char is not a valid armour character. */
-export const ARMOR_VALUE = new Uint8Array(256).fill(255);
+/**
+ * char code -> 6-bit value, or 255 when the char is not a valid armour character. One entry for
+ * every UTF-16 code unit (64 KB), so a lookup needs no range check first; only the first 256
+ * entries are ever hot.
+ */
+export const ARMOR_VALUE = new Uint8Array(65536).fill(255);
 for (let c = 48; c <= 87; c++) ARMOR_VALUE[c] = c - 48;
 for (let c = 96; c <= 119; c++) ARMOR_VALUE[c] = c - 56;
 const ARMOR = ARMOR_VALUE;
@@ -26,7 +30,7 @@ const ARMOR = ARMOR_VALUE;
 export function firstNonArmor(payload: string): number {
   for (let i = 0; i < payload.length; i++) {
     const c = payload.charCodeAt(i);
-    if (c >= 256 || ARMOR[c] === 255) return i;
+    if (ARMOR[c] === 255) return i;
   }
   return -1;
 }
@@ -51,7 +55,7 @@ export class BitBuffer implements Bits {
     const sym = this.reserve(n);
     for (let i = 0; i < n; i++) {
       const c = payload.charCodeAt(i);
-      const v = c < 256 ? ARMOR[c]! : 255;
+      const v = ARMOR[c]!;
       if (v === 255) return i;
       sym[i] = v;
     }
@@ -88,7 +92,7 @@ export function loadFragments(target: BitBuffer, payloads: readonly string[], fi
     const keep = p.length * 6 - fills[f]!;
     for (let i = 0; i < p.length; i++) {
       const c = p.charCodeAt(i);
-      const v = c < 256 ? ARMOR[c]! : 255;
+      const v = ARMOR[c]!;
       if (v === 255) return base + i;
       for (let k = 5; k >= 0 && i * 6 + (5 - k) < keep; k--) bits.push((v >> k) & 1);
     }

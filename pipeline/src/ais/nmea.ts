@@ -228,7 +228,9 @@ export function parseLine(line: string, bits: BitBuffer = scratch): ParseResult 
   // One pass from the address to '*': checksum, comma positions and the payload's de-armouring
   // together. This scan is most of the framing cost, and reading the payload a second time to
   // de-armour it cost as much again; separate indexOf calls per field were slower still.
-  let x = 0;
+  // The address (talker and VDM/VDO, checked above: letters, never ',' or '*') goes straight
+  // into the checksum; the scan starts after it.
+  let x = t0 ^ t1 ^ f0 ^ f1 ^ f2;
   let commas = 0;
   let c1 = -1;
   let c2 = -1;
@@ -236,8 +238,8 @@ export function parseLine(line: string, bits: BitBuffer = scratch): ParseResult 
   let c4 = -1;
   let c5 = -1;
   let c6 = -1;
-  let star = start + 1;
-  // address, count, number, sequence id, channel: up to and including the fifth comma
+  let star = start + 6;
+  // count, number, sequence id, channel: up to and including the fifth comma
   for (; star < end; star++) {
     const c = line.charCodeAt(star);
     if (c === 42) break;
@@ -264,7 +266,7 @@ export function parseLine(line: string, bits: BitBuffer = scratch): ParseResult 
       const c = line.charCodeAt(star);
       if (c === 42 || c === 44) break;
       x ^= c;
-      const v = c < 256 ? ARMOR_VALUE[c]! : 255;
+      const v = ARMOR_VALUE[c]!;
       armor |= v;
       sym[i++] = v;
     }
