@@ -55,6 +55,8 @@ interface Outgoing {
   count: number;
   /** dead letters are counted under dlq_writes_total, not as batches */
   dlq?: { source: string; reason: string };
+  /** the batch buffer `data` is a view of: reused once the publish is acknowledged */
+  buf?: Buffer;
   attempts: number;
 }
 
@@ -67,6 +69,12 @@ const TAIL = ']}';
 const INITIAL_BATCH_BYTES = 16 * 1024;
 /** a sealed batch is copied to its exact size when its buffer wastes more than this while in flight */
 const MAX_SLACK_BYTES = 64 * 1024;
+/**
+ * Acknowledged batch buffers kept for reuse. Allocating a fresh one per batch (tens of KB outside
+ * the JS heap, thousands per second) drove V8 into extra collections through external-memory
+ * pressure; reused ones cost nothing. Bounded: at most this many wait idle.
+ */
+const MAX_SPARE_BUFFERS = 256;
 
 /**
  * Groups records into one batch per partition and publishes each batch as one JetStream message
@@ -89,6 +97,7 @@ export class BatchPublisher {
   /** open batches in the order they were opened (oldest first); sealed ones are skipped lazily */
   private openOrder: OpenBatch[] = [];
   private readonly ready: Outgoing[] = [];
+  private readonly spare: Buffer[] = [];
   private inflight = 0;
   private pendingRecords = 0;
   private seq = 0;
@@ -177,7 +186,7 @@ export class BatchPublisher {
 
   private openBatch(partition: number, openedAt: number): OpenBatch {
     const head = `{"v":1,"partition":${partition},"records":[`;
-    const buf = Buffer.allocUnsafe(Math.max(INITIAL_BATCH_BYTES, head.length * 2, Math.ceil((this.lastBatchBytes[partition] ?? 0) * 1.25)));
+    const buf = this.takeBuffer(Math.max(INITIAL_BATCH_BYTES, head.length * 2, Math.ceil((this.lastBatchBytes[partition] ?? 0) * 1.25)));
     const batch: OpenBatch = { partition, buf, len: buf.write(head, 0, 'latin1'), count: 0, openedAt, sealed: false };
     this.open.set(partition, batch);
     this.openOrder.push(batch);
@@ -186,9 +195,27 @@ export class BatchPublisher {
 
   private reserve(batch: OpenBatch, need: number): void {
     if (need <= batch.buf.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(need, batch.buf.length * 2));
+    const grown = this.takeBuffer(Math.max(need, batch.buf.length * 2));
     batch.buf.copy(grown, 0, 0, batch.len);
+    this.giveBuffer(batch.buf);
     batch.buf = grown;
+  }
+
+  /** A spare buffer of at least `min` bytes (the most recently returned that fits), else a new one. */
+  private takeBuffer(min: number): Buffer {
+    const spare = this.spare;
+    for (let i = spare.length - 1; i >= 0; i--) {
+      const b = spare[i]!;
+      if (b.length < min) continue;
+      spare[i] = spare[spare.length - 1]!;
+      spare.pop();
+      return b;
+    }
+    return Buffer.allocUnsafe(min);
+  }
+
+  private giveBuffer(b: Buffer): void {
+    if (this.spare.length < MAX_SPARE_BUFFERS) this.spare.push(b);
   }
 
   /**
@@ -269,10 +296,13 @@ export class BatchPublisher {
     batch.len += batch.buf.write(TAIL, batch.len, 'latin1');
     this.lastBatchBytes[batch.partition] = batch.len;
     // The buffer is handed over, not copied, unless much of it would sit unused until the ack.
-    const data = batch.buf.length - batch.len > MAX_SLACK_BYTES ? Buffer.from(batch.buf.subarray(0, batch.len)) : batch.buf.subarray(0, batch.len);
+    const copy = batch.buf.length - batch.len > MAX_SLACK_BYTES;
+    const data = copy ? Buffer.from(batch.buf.subarray(0, batch.len)) : batch.buf.subarray(0, batch.len);
+    if (copy) this.giveBuffer(batch.buf);
     this.ready.push({
       subject: subjects.partition(this.o.names, batch.partition),
       data,
+      ...(copy ? {} : { buf: batch.buf }),
       // Same id on every retry of this batch: JetStream's duplicate window drops re-sends.
       msgId: `${this.o.runId}.${batch.partition}.${this.seq}`,
       count: batch.count,
@@ -359,6 +389,8 @@ export class BatchPublisher {
       m.recordsPublished.inc(out.count);
       m.batchRecords.observe(out.count);
     }
+    // The client copied the message when it was sent; only retries needed it since.
+    if (out.buf) this.giveBuffer(out.buf);
     this.addPending(-out.count);
     this.pump();
   }
