@@ -1,4 +1,5 @@
 import { RetryableStoreError, UnrecoverableStoreError } from '../../pipeline/src/store/errors.js';
+import { staticVersion } from '../../pipeline/src/store/redis/live-state.js';
 import type { FusedVesselState, HistoryRow, HistoryStore, LiveStateStore, SourceTrustView, VesselUpsert } from '../../pipeline/src/store/types.js';
 
 /**
@@ -29,9 +30,16 @@ export function memoryStores() {
       let stale = 0;
       for (const s of list) {
         const cur = states.get(s.mmsi);
-        if (cur && cur.ts >= s.ts) stale++; // ties lose, as in the Redis CAS
-        else {
-          states.set(s.mmsi, structuredClone(s));
+        // as in the Redis CAS: the position half only with a newer ts (ties lose), the static
+        // half only with a higher version, each whatever the other did
+        const newerStatic = s.static !== null && (!cur?.static || staticVersion(s.static) > staticVersion(cur.static));
+        if (cur && cur.ts >= s.ts) {
+          if (newerStatic) {
+            states.set(s.mmsi, { ...cur, static: structuredClone(s.static) });
+            written++;
+          } else stale++;
+        } else {
+          states.set(s.mmsi, { ...structuredClone(s), static: newerStatic || !cur ? structuredClone(s.static) : cur.static });
           written++;
         }
       }
