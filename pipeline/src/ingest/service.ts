@@ -143,10 +143,14 @@ export class IngestService {
 
   async stop(drainTimeoutMs: number): Promise<number> {
     await Promise.all(this.sources.map((s) => s.stop()));
-    // Everything read is decoded and handed to the publisher before the publisher drains.
+    // Everything read is decoded and handed to the publisher before the publisher drains; the
+    // drain timeout bounds both waits together.
+    const deadline = Date.now() + drainTimeoutMs;
     const decoders = [...this.decoders.values()];
-    await Promise.all(decoders.map((d) => d.idle()));
-    const left = await this.publisher.drain(drainTimeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(decoders.map((d) => d.idle())), new Promise<void>((resolve) => (timer = setTimeout(resolve, drainTimeoutMs)))]);
+    clearTimeout(timer);
+    const left = await this.publisher.drain(Math.max(0, deadline - Date.now()));
     this.publisher.close();
     await Promise.all(decoders.map((d) => d.close()));
     return left;
