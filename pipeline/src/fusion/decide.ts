@@ -180,6 +180,8 @@ export function mergeStatic(current: FusedVesselState['static'], fields: StaticF
 }
 
 function withSource(sources: readonly string[], source: string, max: number): string[] {
+  // the common case (the same receiver again) keeps the array: states share it, never mutate it
+  if (sources[0] === source && sources.length <= max) return sources as string[];
   return [source, ...sources.filter((s) => s !== source)].slice(0, max);
 }
 
@@ -223,6 +225,8 @@ export function decideRecord(record: AisRecordV1, memory: VesselMemory, ctx: Dec
   }
 
   const key = historyKey(record.mmsi, ts, record.key);
+  // one array for the row and the remembered report: neither is ever mutated
+  const heardBy = [record.src];
   const row: HistoryRow = {
     key,
     mmsi: record.mmsi,
@@ -234,7 +238,7 @@ export function decideRecord(record: AisRecordV1, memory: VesselMemory, ctx: Dec
     heading: num(msg.heading),
     status: num(msg.status),
     msgType: record.type,
-    sources: [record.src],
+    sources: heardBy,
   };
   const base = { reportTs: ts, heard: true, ...(staticFields ? { staticFields } : {}) };
 
@@ -268,7 +272,7 @@ export function decideRecord(record: AisRecordV1, memory: VesselMemory, ctx: Dec
     }
   }
 
-  const recent = remember(memory.recent, { key, ts, firstRx: record.rx, sources: [record.src] }, s.recentReports);
+  const recent = remember(memory.recent, { key, ts, firstRx: record.rx, sources: heardBy }, s.recentReports);
 
   if (state && ts < state.ts) {
     // history keeps it; the live position never moves backwards

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FusedVesselState, LiveStateStore } from '../store/types.js';
-import { emptyMemory } from './decide.js';
+import { emptyMemory, type RecentReport, type VesselMemory } from './decide.js';
 import { StateCache } from './state-cache.js';
 
 const state = (mmsi: number): FusedVesselState => ({
@@ -42,6 +42,32 @@ describe('StateCache', () => {
     cache.set(4, emptyMemory);
     expect(cache.size).toBe(3);
     expect([1, 2, 3, 4].map((m) => cache.peek(m) !== undefined)).toEqual([true, false, true, true]);
+  });
+
+  it('gives back exactly what was set: state with nulls, static data, the newest recent reports', () => {
+    const cache = new StateCache(5, {}, { recentReports: 2 });
+    const staticData = { shipName: 'AURORA', updatedAt: 900 } as VesselMemory['static'];
+    const report = (key: string, ts: number): RecentReport => ({ key, ts, firstRx: ts + 7, sources: ['s', 't'] });
+    const full: VesselMemory = { state: { ...state(7), lat: -33.5, lon: 151.25, speed: 0, static: staticData }, static: staticData, recent: [report('a', 1), report('b', 2), report('c', 3)] };
+    const pending: VesselMemory = { state: null, static: staticData, recent: [] };
+    cache.set(7, full);
+    cache.set(8, pending);
+    expect(cache.peek(7)).toEqual({ ...full, recent: [report('b', 2), report('c', 3)] });
+    expect(cache.peek(8)).toEqual(pending);
+    cache.set(7, emptyMemory); // overwriting clears what was there
+    expect(cache.peek(7)).toEqual(emptyMemory);
+  });
+
+  it('reuses the slots of evicted vessels and grows past its first allocation', () => {
+    const cache = new StateCache(3_000);
+    for (let m = 1; m <= 5_000; m++) cache.set(m, { state: { ...state(m), ts: m, lat: m / 100 }, static: null, recent: [] });
+    expect(cache.size).toBe(3_000);
+    expect(cache.peek(2_000)).toBeUndefined();
+    for (const m of [2_001, 3_500, 5_000]) expect(cache.peek(m)!.state).toMatchObject({ mmsi: m, ts: m, lat: m / 100 });
+    cache.delete(5_000);
+    cache.set(9_999, { state: state(9_999), static: null, recent: [] });
+    expect(cache.peek(5_000)).toBeUndefined();
+    expect(cache.peek(9_999)!.state!.mmsi).toBe(9_999);
   });
 
   it('rejects a nonsensical size', () => {

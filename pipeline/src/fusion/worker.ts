@@ -71,7 +71,7 @@ export class FusionWorker {
   private constructor(private readonly o: FusionWorkerOptions) {
     this.js = jetstream(o.nc);
     this.trust = new TrustTable(o.trust);
-    this.cache = new StateCache(o.lruSize, { hit: (n) => o.metrics.lruHits.inc(n), miss: (n) => o.metrics.lruMisses.inc(n) });
+    this.cache = new StateCache(o.lruSize, { hit: (n) => o.metrics.lruHits.inc(n), miss: (n) => o.metrics.lruMisses.inc(n) }, { recentReports: o.decide.recentReports });
     this.breakers = { redis: this.breaker('redis'), postgres: this.breaker('postgres') };
     this.processor = new BatchProcessor({
       live: o.live,
