@@ -73,7 +73,7 @@ export function createIngestMetrics(registry: Registry) {
     // Beyond the catalogue: what backpressure acts on.
     pendingRecords: new Gauge({
       name: 'aisflow_ingest_pending_records',
-      help: 'Records read but not yet acknowledged by JetStream (batching, queued and in flight)',
+      help: 'Records read but not yet acknowledged by JetStream (in the decode worker, batching, queued and in flight; bytes still being decoded count as one record per 64)',
       registers,
     }),
   };
