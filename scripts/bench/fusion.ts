@@ -14,7 +14,7 @@
  * publisher process (what ingest does: AisBatchV1 messages to JetStream; in phase 5 it paces the
  * offered rate and measures the latency from the updates fusion publishes).
  * Prints figures; asserts nothing. Env: BENCH_RECORDS (default 200000), BENCH_SECONDS (10),
- * BENCH_RATE (10000), BENCH_PHASES (e2e,latency,rss: the fusion phases to run),
+ * BENCH_RATE (10000), BENCH_BATCH_MESSAGES (64: the default of AISFLOW_FUSION_BATCH_MAX_MESSAGES), BENCH_PHASES (e2e,latency,rss: the fusion phases to run),
  * BENCH_FUSION_CPU_PROF (a directory: the fusion process writes a --cpu-prof there).
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -41,6 +41,7 @@ const RATE = Number(process.env.BENCH_RATE ?? 10_000);
 const PARTITIONS = 16;
 const PER_MESSAGE = 250;
 const RSS_VESSELS = 250_000;
+const BATCH_MESSAGES = Number(process.env.BENCH_BATCH_MESSAGES ?? 64);
 const PHASES = new Set((process.env.BENCH_PHASES ?? 'e2e,latency,rss').split(','));
 /** bounded waits: a stuck phase is reported, not waited for forever */
 const PHASE_TIMEOUT_MS = 120_000;
@@ -131,7 +132,7 @@ async function fusionProcess(r: Role): Promise<void> {
         startedAt = performance.now();
         worker = await FusionWorker.start({
           nc, names: r.names, partitions: PARTITIONS, memberId: 'bench', heartbeatMs: 1_000, memberTtlMs: 5_000, maxAckPending: 256, ackWaitMs: 30_000,
-          batchMaxMessages: 64, retryDelayMs: 500, maxDeliver: 5, lruSize: RSS_VESSELS,
+          batchMaxMessages: BATCH_MESSAGES, retryDelayMs: 500, maxDeliver: 5, lruSize: RSS_VESSELS,
           decide: { ...defaultDecideSettings, maxAgeMs: 48 * 3_600_000 }, trust: defaultTrustSettings,
           breakerFailures: 5, breakerHalfOpenMs: 1_000, sourcesIntervalMs: 5_000,
           live: stores.live, history: stores.history, metrics, logger: quietLogger(), clock: systemClock,
@@ -161,6 +162,7 @@ async function fusionProcess(r: Role): Promise<void> {
         await sleep(200);
         global.gc?.();
         const mem = process.memoryUsage();
+        if (process.env.BENCH_HEAP_SPACES) for (const sp of (await import('node:v8')).getHeapSpaceStatistics()) console.error(sp.space_name, Math.round(sp.space_size / 1048576), Math.round(sp.space_used_size / 1048576));
         return { rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external, lru: await value(metrics.lruEntries, '') };
       }
       case 'stop':

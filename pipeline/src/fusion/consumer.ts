@@ -21,6 +21,13 @@ export interface PartitionConsumerOptions {
   maxAckPending: number;
   ackWaitMs: number;
   batchMaxMessages: number;
+  /**
+   * A batch also stops at this many message bytes (at least one message): every partition
+   * decides its batch at once, and a batch's records live as JS objects (~5x their JSON) until
+   * Redis has them, so this bounds the process's peak memory under a backlog.
+   * @default 1048576
+   */
+  batchMaxBytes?: number;
   /** delay of the nak that hands buffered messages back when pausing or stopping */
   retryDelayMs: number;
   logger: Logger;
@@ -50,6 +57,17 @@ export async function ensurePartitionConsumer(jsm: JetStreamManager, names: Nats
     // exists with other settings: update what may change
     await jsm.consumers.update(names.stream, consumerName(partition), { ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending, max_deliver: -1 });
   }
+}
+
+/** How many buffered messages the next batch takes: at most `maxMessages` and `maxBytes`, at least one. */
+export function batchLength(buffer: readonly { data: { length: number } }[], maxMessages: number, maxBytes: number): number {
+  if (buffer.length === 0) return 0;
+  let take = 1;
+  for (let bytes = buffer[0]!.data.length; take < buffer.length && take < maxMessages; take++) {
+    bytes += buffer[take]!.data.length;
+    if (bytes > maxBytes) break;
+  }
+  return take;
 }
 
 export class PartitionConsumer {
@@ -155,7 +173,7 @@ export class PartitionConsumer {
         this.wake = undefined;
         continue;
       }
-      const batch = this.buffer.splice(0, this.o.batchMaxMessages);
+      const batch = this.buffer.splice(0, batchLength(this.buffer, this.o.batchMaxMessages, this.o.batchMaxBytes ?? 1_048_576));
       try {
         await this.o.handle(this.o.partition, batch);
       } catch (err) {
