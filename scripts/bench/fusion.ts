@@ -162,7 +162,6 @@ async function fusionProcess(r: Role): Promise<void> {
         await sleep(200);
         global.gc?.();
         const mem = process.memoryUsage();
-        if (process.env.BENCH_HEAP_SPACES) for (const sp of (await import('node:v8')).getHeapSpaceStatistics()) console.error(sp.space_name, Math.round(sp.space_size / 1048576), Math.round(sp.space_used_size / 1048576));
         return { rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external, lru: await value(metrics.lruEntries, '') };
       }
       case 'stop':

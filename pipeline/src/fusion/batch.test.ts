@@ -83,6 +83,19 @@ describe('BatchProcessor', () => {
     expect([1, 2].map((m) => stores.vessels.get(m)?.fix?.ts)).toEqual([T0, T0]);
   });
 
+  it('static-only data reaches the live state at once when the vessel already has a position', async () => {
+    const { processor, stores, published } = setup();
+    const log: string[] = [];
+    await processor.handle(0, [fakeMsg(1, 1, [pos(42, T0, 'rx', 'a')], log)]);
+    const voyage: AisRecordV1 = { v: 1, key: 'v5', src: 'rx', rx: T0 + 2_000, mmsi: 42, type: 5, msg: { type: 5, repeat: 0, mmsi: 42, shipName: 'AURORA', callsign: 'PD1234', destination: 'ROTTERDAM' } as AisRecordV1['msg'] };
+    await processor.handle(0, [fakeMsg(2, 1, [voyage], log)]);
+    await processor.settled(0);
+    expect(log).toEqual(['ack 1/1', 'ack 2/1']);
+    const live = stores.states.get(42)!;
+    expect([live.ts, live.lat, live.static?.shipName, live.static?.destination]).toEqual([T0, 52, 'AURORA', 'ROTTERDAM']);
+    expect((JSON.parse(published.at(-1)!) as { mmsi: number; name: string }[])[0]).toMatchObject({ mmsi: 42, name: 'AURORA' });
+  });
+
   it('publishes the live update and takes the next batch once Redis has the state; acks after Postgres', async () => {
     const { processor, stores, published } = setup();
     const log: string[] = [];
