@@ -15,9 +15,12 @@
  * offered rate and measures the latency from the updates fusion publishes).
  * Prints figures; asserts nothing. Env: BENCH_RECORDS (default 200000), BENCH_SECONDS (10),
  * BENCH_RATE (10000), BENCH_BATCH_MESSAGES (64: the default of AISFLOW_FUSION_BATCH_MAX_MESSAGES), BENCH_PHASES (e2e,latency,rss: the fusion phases to run),
- * BENCH_FUSION_CPU_PROF (a directory: the fusion process writes a --cpu-prof there).
+ * BENCH_FUSION_CPU_PROF (a directory: the fusion process writes a --cpu-prof there),
+ * BENCH_FUSION_NODE_ARGS (extra node flags for the fusion process, e.g. V8 heap sizes),
+ * BENCH_SMAPS (a file: the fusion process copies its /proc/self/smaps there when RSS is taken).
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { pipeline as streamPipeline } from 'node:stream/promises';
@@ -89,7 +92,8 @@ function serve(handler: (req: Request) => Promise<unknown>): void {
 
 function child(role: 'fusion' | 'publisher', r: Role): { proc: ChildProcess; ask<T>(req: Request): Promise<T> } {
   const prof = process.env.BENCH_FUSION_CPU_PROF;
-  const execArgv = [...process.execArgv, ...(role === 'fusion' && prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [])];
+  const extra = role === 'fusion' ? [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), ...(process.env.BENCH_FUSION_NODE_ARGS ?? '').split(' ').filter(Boolean)] : [];
+  const execArgv = [...process.execArgv, ...extra];
   const proc = fork(fileURLToPath(import.meta.url), [role, JSON.stringify(r)], { execArgv, stdio: 'inherit' });
   let queue = Promise.resolve<unknown>(undefined);
   return {
@@ -162,6 +166,7 @@ async function fusionProcess(r: Role): Promise<void> {
         await sleep(200);
         global.gc?.();
         const mem = process.memoryUsage();
+        if (process.env.BENCH_SMAPS) writeFileSync(process.env.BENCH_SMAPS, readFileSync('/proc/self/smaps'));
         return { rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external, lru: await value(metrics.lruEntries, '') };
       }
       case 'stop':
