@@ -112,6 +112,8 @@ export class BatchProcessor {
   private readonly pending = new Map<number, Set<Promise<void>>>();
   private readonly allPending = new Set<Promise<void>>();
   private pendingRecords = 0;
+  /** per partition: the apply in progress (decide → Redis → commit runs one at a time per partition) */
+  private readonly applying = new Map<number, Promise<unknown>>();
 
   constructor(private readonly d: BatchDeps) {}
 
@@ -350,7 +352,30 @@ export class BatchProcessor {
    * Decide and write a set of records. Memories and trust are committed only after both stores
    * took the writes, so a failure leaves the in-process state as it was (a retry decides again).
    */
-  private async apply(partition: number, records: BatchRecord[], from: ParsedMessage[], alone = false): Promise<{ postgres: Promise<number> }> {
+  /**
+   * Decides, writes to Redis and commits, one call at a time per partition: a retry after a
+   * failed Postgres write runs beside the partition's loop, and two applies interleaving at the
+   * Redis write would commit memories planned from the same state (the later commit undoing the
+   * earlier one).
+   */
+  private apply(partition: number, records: BatchRecord[], from: ParsedMessage[], alone = false): Promise<{ postgres: Promise<number> }> {
+    const previous = this.applying.get(partition) ?? Promise.resolve();
+    const run = previous.then(
+      () => this.applyNow(partition, records, from, alone),
+      () => this.applyNow(partition, records, from, alone),
+    );
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.applying.set(partition, settled);
+    void settled.then(() => {
+      if (this.applying.get(partition) === settled) this.applying.delete(partition);
+    });
+    return run;
+  }
+
+  private async applyNow(partition: number, records: BatchRecord[], from: ParsedMessage[], alone: boolean): Promise<{ postgres: Promise<number> }> {
     const d = this.d;
     const vessels = new Map<number, { mmsi: number; partition: number }>();
     for (const r of records) {
