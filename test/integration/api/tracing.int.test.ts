@@ -147,6 +147,8 @@ describe('trace propagation ingest → NATS → fusion → stores', () => {
       retryDelayMs: 100,
     });
     await processor.handle(partition, msgs);
+    // handle() returns once Redis has the batch; the Postgres write and the ack follow
+    await processor.settled(partition);
     // It really reached both stores.
     const state = (await stores.live.readStates([{ mmsi, partition }])).get(mmsi);
     expect(state).toMatchObject({ mmsi, lat: 52.1, lon: 4.5, source: 'rx-trace' });
