@@ -14,7 +14,8 @@
  * publisher process (what ingest does: AisBatchV1 messages to JetStream; in phase 5 it paces the
  * offered rate and measures the latency from the updates fusion publishes).
  * Prints figures; asserts nothing. Env: BENCH_RECORDS (default 200000), BENCH_SECONDS (10),
- * BENCH_RATE (10000), BENCH_BATCH_MESSAGES (64: the default of AISFLOW_FUSION_BATCH_MAX_MESSAGES), BENCH_PHASES (e2e,latency,rss: the fusion phases to run),
+ * BENCH_RATE (10000), BENCH_BATCH_MESSAGES (64: the default of AISFLOW_FUSION_BATCH_MAX_MESSAGES),
+ * BENCH_MAX_ACK_PENDING (256: the default of AISFLOW_FUSION_MAX_ACK_PENDING), BENCH_PHASES (e2e,latency,rss: the fusion phases to run),
  * BENCH_FUSION_CPU_PROF (a directory: the fusion process writes a --cpu-prof there),
  * BENCH_FUSION_NODE_ARGS (extra node flags for the fusion process, e.g. V8 heap sizes),
  * BENCH_SMAPS (a file: the fusion process copies its /proc/self/smaps there when RSS is taken).
@@ -45,6 +46,7 @@ const PARTITIONS = 16;
 const PER_MESSAGE = 250;
 const RSS_VESSELS = 250_000;
 const BATCH_MESSAGES = Number(process.env.BENCH_BATCH_MESSAGES ?? 64);
+const MAX_ACK_PENDING = Number(process.env.BENCH_MAX_ACK_PENDING ?? 256);
 const PHASES = new Set((process.env.BENCH_PHASES ?? 'e2e,latency,rss').split(','));
 /** bounded waits: a stuck phase is reported, not waited for forever */
 const PHASE_TIMEOUT_MS = 120_000;
@@ -135,7 +137,7 @@ async function fusionProcess(r: Role): Promise<void> {
         stores = await openFusionStores({ keyPrefix: `bench:${r.id}`, schemaTag: `bench_${r.id}` });
         startedAt = performance.now();
         worker = await FusionWorker.start({
-          nc, names: r.names, partitions: PARTITIONS, memberId: 'bench', heartbeatMs: 1_000, memberTtlMs: 5_000, maxAckPending: 256, ackWaitMs: 30_000,
+          nc, names: r.names, partitions: PARTITIONS, memberId: 'bench', heartbeatMs: 1_000, memberTtlMs: 5_000, maxAckPending: MAX_ACK_PENDING, ackWaitMs: 30_000,
           batchMaxMessages: BATCH_MESSAGES, retryDelayMs: 500, maxDeliver: 5, lruSize: RSS_VESSELS,
           decide: { ...defaultDecideSettings, maxAgeMs: 48 * 3_600_000 }, trust: defaultTrustSettings,
           breakerFailures: 5, breakerHalfOpenMs: 1_000, sourcesIntervalMs: 5_000,
