@@ -120,15 +120,15 @@ export const ALERTS: readonly AlertSpec[] = [
   {
     alert: 'AisflowFusionPartitionsUnowned',
     group: 'aisflow-fusion',
-    // No metric carries the configured partition count, so "fewer owned than usual" is judged
-    // against the median of the last hour (hand-overs briefly over-count and do not move a
-    // median); no live member at all is caught directly.
-    expr: `sum by (${BY}) (aisflow_fusion_partitions_owned) < quantile_over_time(0.5, sum by (${BY}) (aisflow_fusion_partitions_owned)[1h:1m]) or max by (${BY}) (aisflow_fusion_members) == 0`,
+    // Every member exports the configured count; the owned ones of all members must reach it
+    // (a hand-over briefly over-counts, never under-counts for minutes). No live member at all
+    // is caught directly.
+    expr: `sum by (${BY}) (aisflow_fusion_partitions_owned) < max by (${BY}) (aisflow_fusion_partitions) or max by (${BY}) (aisflow_fusion_members) == 0`,
     for: '5m',
     severity: 'critical',
     summary: 'Fusion partitions of ' + WHERE + ' have no owner',
     description:
-      'Fusion members own {{ $value }} partitions in total, fewer than over the last hour (or no member is alive): messages of the unowned partitions are not processed. Check fusion pods, their membership heartbeats in the NATS KV bucket and their logs.',
+      'Fusion members own {{ $value }} partitions in total, fewer than the stream has (or no member is alive): messages of the unowned partitions are not processed. Check fusion pods, their membership heartbeats in the NATS KV bucket and their logs.',
     why: 'A hand-over moves partitions within seconds; 5 minutes unowned means members are missing or stuck.',
   },
   {

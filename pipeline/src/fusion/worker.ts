@@ -69,6 +69,7 @@ export class FusionWorker {
   private jsm!: JetStreamManager;
 
   private constructor(private readonly o: FusionWorkerOptions) {
+    o.metrics.partitions.set(o.partitions);
     this.js = jetstream(o.nc);
     this.trust = new TrustTable(o.trust);
     this.cache = new StateCache(o.lruSize, { hit: (n) => o.metrics.lruHits.inc(n), miss: (n) => o.metrics.lruMisses.inc(n) }, { recentReports: o.decide.recentReports });

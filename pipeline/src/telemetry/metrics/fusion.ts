@@ -36,6 +36,7 @@ export interface FusionMetrics {
   batches: Counter;
   batchRecords: Histogram;
   partitionsOwned: Gauge;
+  partitions: Gauge;
   members: Gauge;
   consumerPending: Gauge<'partition'>;
   endToEndLatency: Histogram;
@@ -81,6 +82,8 @@ export function createFusionMetrics(registry: Registry): FusionMetrics {
       registers,
     }),
     partitionsOwned: new Gauge({ name: 'aisflow_fusion_partitions_owned', help: 'Partitions this member consumes', registers }),
+    // What the owned partitions of all members must add up to (the unowned-partitions alert).
+    partitions: new Gauge({ name: 'aisflow_fusion_partitions', help: 'Partitions of the stream (AISFLOW_PARTITIONS), all of which some member must own', registers }),
     members: new Gauge({ name: 'aisflow_fusion_members', help: 'Live fusion members this member sees', registers }),
     consumerPending: new Gauge({
       name: 'aisflow_fusion_consumer_pending_messages',
