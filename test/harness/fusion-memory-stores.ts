@@ -1,6 +1,7 @@
 import { RetryableStoreError, UnrecoverableStoreError } from '../../pipeline/src/store/errors.js';
 import { staticVersion } from '../../pipeline/src/store/redis/live-state.js';
 import type { FusedVesselState, HistoryRow, HistoryStore, LiveStateStore, SourceTrustView, VesselUpsert } from '../../pipeline/src/store/types.js';
+import { isValidMmsi } from '../../pipeline/src/store/mmsi.js';
 
 /**
  * In-process implementations of the store contract with the contract's semantics (newer `ts`
@@ -72,7 +73,13 @@ export function memoryStores() {
           inserted++;
         }
       }
+      let rejected = 0;
       for (const v of batch.vessels) {
+        // as the Postgres store: no vessels row for a number many transmitters share
+        if (!isValidMmsi(v.mmsi)) {
+          rejected++;
+          continue;
+        }
         const cur = vessels.get(v.mmsi);
         vessels.set(v.mmsi, {
           mmsi: v.mmsi,
@@ -82,7 +89,7 @@ export function memoryStores() {
           sources: [...new Set([...(cur?.sources ?? []), ...v.sources])],
         });
       }
-      return { historyInserted: inserted, vesselsUpserted: batch.vessels.length };
+      return { historyInserted: inserted, vesselsUpserted: batch.vessels.length - rejected, vesselsRejected: rejected };
     },
     async close() {},
   };

@@ -38,12 +38,13 @@ function setup() {
   const trust = new TrustTable(defaultTrustSettings);
   const published: string[] = [];
   const nc = { publish: (_subject: string, data: string) => published.push(data) } as unknown as NatsConnection;
+  const metrics = testMetrics();
   const breaker = () => circuitBreaker(handleAll, { halfOpenAfter: 1_000, breaker: new ConsecutiveBreaker(100) });
   const processor = new BatchProcessor({
-    live: stores.live, history: stores.history, nc, js: {} as JetStreamClient, names, metrics: testMetrics().metrics, logger: quietLogger(), clock,
+    live: stores.live, history: stores.history, nc, js: {} as JetStreamClient, names, metrics: metrics.metrics, logger: quietLogger(), clock,
     cache: new StateCache(1_000), trust, decide: defaultDecideSettings, redisBreaker: breaker(), postgresBreaker: breaker(), maxDeliver: 5, retryDelayMs: 0,
   });
-  return { processor, stores, trust, published, advance: (ms: number) => (now += ms), now: () => now };
+  return { processor, stores, trust, published, registry: metrics.registry, advance: (ms: number) => (now += ms), now: () => now };
 }
 
 describe('BatchProcessor', () => {
@@ -112,5 +113,17 @@ describe('BatchProcessor', () => {
     releasePostgres();
     await processor.settled(0);
     expect(log).toEqual(['ack 1/1']);
+  });
+
+  it('counts vessel upserts the store leaves out (MMSI 0, ten digits); their history rows stay', async () => {
+    const { processor, stores, registry } = setup();
+    const log: string[] = [];
+    await processor.handle(0, [fakeMsg(9, 1, [pos(0, T0, 'rx', 'z'), pos(1_012_345_678, T0, 'rx', 'y'), pos(244_000_001, T0, 'rx', 'x')], log)]);
+    await processor.settled(0);
+    expect(log).toEqual(['ack 9/1']);
+    const rejected = (await registry.getSingleMetric('aisflow_fusion_vessels_rejected_total')!.get()).values;
+    expect(rejected).toEqual([expect.objectContaining({ labels: { reason: 'invalid_mmsi' }, value: 2 })]);
+    expect(stores.rows.size).toBe(3);
+    expect([...stores.vessels.keys()]).toEqual([244_000_001]);
   });
 });

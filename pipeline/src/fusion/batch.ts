@@ -292,7 +292,9 @@ export class BatchProcessor {
 
   private async writePostgres(history: BatchPlan['history'], vessels: BatchPlan['vessels']): Promise<number> {
     if (history.length === 0 && vessels.length === 0) return 0;
-    return (await this.timed('postgres', () => this.d.history.writeBatch({ history, vessels }))).historyInserted;
+    const written = await this.timed('postgres', () => this.d.history.writeBatch({ history, vessels }));
+    if (written.vesselsRejected) this.d.metrics.vesselsRejected.inc({ reason: 'invalid_mmsi' }, written.vesselsRejected);
+    return written.historyInserted;
   }
 
   /** Parses a message; a malformed one is dead-lettered whole and acked (retrying cannot fix it). */

@@ -51,6 +51,7 @@ export interface FusionMetrics {
   sourceDemoted: Gauge<'source'>;
   sourceDemotions: Counter<'source'>;
   historyRows: Counter;
+  vesselsRejected: Counter<'reason'>;
   vesselsSoftDeleted: Counter;
   redisMode: Gauge<'mode'>;
   /** not in the common catalogue: messages nak'ed for a later retry (store failure, pause) */
@@ -114,6 +115,12 @@ export function createFusionMetrics(registry: Registry): FusionMetrics {
     sourceDemoted: new Gauge({ name: 'aisflow_fusion_source_demoted', help: '1 while the source is demoted or recovering', labelNames: ['source'] as const, registers }),
     sourceDemotions: new Counter({ name: 'aisflow_fusion_source_demotions_total', help: 'Times the source was demoted', labelNames: ['source'] as const, registers }),
     historyRows: new Counter({ name: 'aisflow_fusion_history_rows_total', help: 'History rows inserted (new rows only)', registers }),
+    vesselsRejected: new Counter({
+      name: 'aisflow_fusion_vessels_rejected_total',
+      help: 'Vessel upserts the store left out of the vessels table (their history rows are kept), by reason; counted per write, so a redelivered batch counts again',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
     vesselsSoftDeleted: new Counter({ name: 'aisflow_fusion_vessels_soft_deleted_total', help: 'Vessels marked deleted after their silence limit', registers }),
     redisMode: new Gauge({ name: 'aisflow_fusion_redis_mode', help: '1 for the live-state encoding in use (json = RedisJSON, hash otherwise)', labelNames: ['mode'] as const, registers }),
     naks: new Counter({ name: 'aisflow_fusion_naks_total', help: 'JetStream messages handed back for a later retry', labelNames: ['reason'] as const, registers }),
