@@ -18,10 +18,12 @@
  * BENCH_MAX_ACK_PENDING (256: the default of AISFLOW_FUSION_MAX_ACK_PENDING), BENCH_PHASES (e2e,latency,rss: the fusion phases to run),
  * BENCH_FUSION_CPU_PROF (a directory: the fusion process writes a --cpu-prof there),
  * BENCH_FUSION_NODE_ARGS (extra node flags for the fusion process, e.g. V8 heap sizes),
- * BENCH_SMAPS (a file: the fusion process copies its /proc/self/smaps there when RSS is taken).
+ * BENCH_SMAPS (a file: the fusion process copies its /proc/self/smaps there when RSS is taken),
+ * BENCH_FUSION_ALLOCATOR (jemalloc, the default when Debian's libjemalloc2 is installed, as in the
+ * image scripts/image/Dockerfile; or glibc).
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { pipeline as streamPipeline } from 'node:stream/promises';
@@ -92,11 +94,16 @@ function serve(handler: (req: Request) => Promise<unknown>): void {
   });
 }
 
+/** The fusion process's malloc: the image preloads jemalloc, and RSS depends on it (docs/fusion.md). */
+const JEMALLOC = `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu/libjemalloc.so.2`;
+const ALLOCATOR = process.env.BENCH_FUSION_ALLOCATOR ?? (existsSync(JEMALLOC) ? 'jemalloc' : 'glibc');
+
 function child(role: 'fusion' | 'publisher', r: Role): { proc: ChildProcess; ask<T>(req: Request): Promise<T> } {
   const prof = process.env.BENCH_FUSION_CPU_PROF;
   const extra = role === 'fusion' ? [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), ...(process.env.BENCH_FUSION_NODE_ARGS ?? '').split(' ').filter(Boolean)] : [];
   const execArgv = [...process.execArgv, ...extra];
-  const proc = fork(fileURLToPath(import.meta.url), [role, JSON.stringify(r)], { execArgv, stdio: 'inherit' });
+  const env = role === 'fusion' && ALLOCATOR === 'jemalloc' ? { ...process.env, LD_PRELOAD: JEMALLOC } : process.env;
+  const proc = fork(fileURLToPath(import.meta.url), [role, JSON.stringify(r)], { execArgv, env, stdio: 'inherit' });
   let queue = Promise.resolve<unknown>(undefined);
   return {
     proc,
@@ -339,7 +346,7 @@ async function coordinator(): Promise<void> {
   const role: Role = { names, id };
   const publisher = child('publisher', role);
   const fusion = child('fusion', role);
-  console.log(`bench:fusion  records=${fmt(RECORDS)} partitions=${PARTITIONS} records/message=${PER_MESSAGE} cpus=2 (shared)`);
+  console.log(`bench:fusion  records=${fmt(RECORDS)} partitions=${PARTITIONS} records/message=${PER_MESSAGE} cpus=2 (shared) fusion malloc=${ALLOCATOR}`);
   try {
     await rawLimits(nc, names, id, () => publisher.ask({ cmd: 'fill', records: RECORDS, vessels: Math.min(50_000, RECORDS), baseMmsi: 200_000_000, ageMs: 3_600_000 }));
 
