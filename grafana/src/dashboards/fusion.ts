@@ -77,10 +77,11 @@ export function fusionDashboard() {
             thresholds: stepsLowBad(1, 1),
           }),
           statPanel({
-            title: 'Partitions owned',
-            description: 'Sum over pods of owned partitions.',
+            title: 'Partitions unowned',
+            description: 'The stream\'s partitions (AISFLOW_PARTITIONS) minus those the pods own. Above 0 for minutes, messages of those partitions wait unprocessed (alert AisflowFusionPartitionsUnowned); a hand-over briefly over-counts, shown as 0.',
             unit: 'short',
-            queries: [{ expr: `sum(aisflow_fusion_partitions_owned{${SEL}})`, instant: true }],
+            queries: [{ expr: `clamp_min(max(aisflow_fusion_partitions{${SEL}}) - sum(aisflow_fusion_partitions_owned{${SEL}}), 0)`, instant: true }],
+            thresholds: steps(1, 1),
           }),
           statPanel({
             title: 'Redis mode',

@@ -61,10 +61,11 @@ export function storageDashboard() {
         panels: [
           timeSeries({
             title: 'Rows written',
-            description: 'History rows fusion inserted per second (replays insert nothing: inserts are idempotent), beside the tuples Postgres reports inserted and updated in the pipeline database.',
+            description: 'History rows fusion inserted per second (replays insert nothing: inserts are idempotent), vessel upserts left out for an invalid MMSI (0, ten digits: their history is kept), beside the tuples Postgres reports inserted and updated in the pipeline database.',
             unit: 'ops',
             queries: [
               { expr: `sum(rate(aisflow_fusion_history_rows_total{${SEL}}[${R}]))`, legend: 'history rows (fusion)' },
+              { expr: `sum(rate(aisflow_fusion_vessels_rejected_total{${SEL}}[${R}]))`, legend: 'vessel upserts rejected (invalid MMSI)' },
               { expr: `sum by (datname) (rate(pg_stat_database_tup_inserted{${SEL}}[${R}]))`, legend: 'inserted {{datname}}' },
               { expr: `sum by (datname) (rate(pg_stat_database_tup_updated{${SEL}}[${R}]))`, legend: 'updated {{datname}}' },
             ],
