@@ -14,8 +14,8 @@
  * publisher process (what ingest does: AisBatchV1 messages to JetStream; in phase 5 it paces the
  * offered rate and measures the latency from the updates fusion publishes).
  * Prints figures; asserts nothing. Env: BENCH_RECORDS (default 200000), BENCH_SECONDS (10),
- * BENCH_RATE (10000), BENCH_BATCH_MESSAGES (64: the default of AISFLOW_FUSION_BATCH_MAX_MESSAGES),
- * BENCH_MAX_ACK_PENDING (256: the default of AISFLOW_FUSION_MAX_ACK_PENDING), BENCH_PHASES (e2e,latency,rss: the fusion phases to run),
+ * BENCH_RATE (10000), BENCH_BATCH_MESSAGES (default: that of AISFLOW_FUSION_BATCH_MAX_MESSAGES),
+ * BENCH_MAX_ACK_PENDING (default: that of AISFLOW_FUSION_MAX_ACK_PENDING), BENCH_PHASES (e2e,latency,rss: the fusion phases to run),
  * BENCH_FUSION_CPU_PROF (a directory: the fusion process writes a --cpu-prof there),
  * BENCH_FUSION_NODE_ARGS (extra node flags for the fusion process, e.g. V8 heap sizes),
  * BENCH_SMAPS (a file: the fusion process copies its /proc/self/smaps there when RSS is taken),
@@ -40,6 +40,7 @@ import { systemClock } from '../../pipeline/src/shared/clock.js';
 import { subjects, type NatsNames } from '../../pipeline/src/shared/subjects.js';
 import { openFusionStores, type OpenedStores } from '../../test/harness/fusion-stores.js';
 import { natsUrl, positionRecord, publishRecords, quietLogger, testMetrics, uniqueId } from '../../test/harness/fusion.js';
+import { FusionEnv } from '../../pipeline/src/config/fusion.js';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 200_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -47,8 +48,8 @@ const RATE = Number(process.env.BENCH_RATE ?? 10_000);
 const PARTITIONS = 16;
 const PER_MESSAGE = 250;
 const RSS_VESSELS = 250_000;
-const BATCH_MESSAGES = Number(process.env.BENCH_BATCH_MESSAGES ?? 64);
-const MAX_ACK_PENDING = Number(process.env.BENCH_MAX_ACK_PENDING ?? 256);
+const BATCH_MESSAGES = Number(process.env.BENCH_BATCH_MESSAGES ?? FusionEnv.properties.AISFLOW_FUSION_BATCH_MAX_MESSAGES.default);
+const MAX_ACK_PENDING = Number(process.env.BENCH_MAX_ACK_PENDING ?? FusionEnv.properties.AISFLOW_FUSION_MAX_ACK_PENDING.default);
 const PHASES = new Set((process.env.BENCH_PHASES ?? 'e2e,latency,rss').split(','));
 /** bounded waits: a stuck phase is reported, not waited for forever */
 const PHASE_TIMEOUT_MS = 120_000;
