@@ -20,10 +20,12 @@
  * BENCH_FUSION_NODE_ARGS (extra node flags for the fusion process, e.g. V8 heap sizes),
  * BENCH_SMAPS (a file: the fusion process copies its /proc/self/smaps there when RSS is taken),
  * BENCH_FUSION_ALLOCATOR (jemalloc, the default when Debian's libjemalloc2 is installed, as in the
- * image scripts/image/Dockerfile; or glibc).
+ * image scripts/image/Dockerfile; or glibc), BENCH_FUSION_RUNTIME (bundle, the default: the fusion
+ * process runs this script bundled to JavaScript as the image runs aisflow; or tsx).
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { pipeline as streamPipeline } from 'node:stream/promises';
@@ -99,12 +101,27 @@ function serve(handler: (req: Request) => Promise<unknown>): void {
 const JEMALLOC = `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu/libjemalloc.so.2`;
 const ALLOCATOR = process.env.BENCH_FUSION_ALLOCATOR ?? (existsSync(JEMALLOC) ? 'jemalloc' : 'glibc');
 
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The fusion process runs as the image runs aisflow: bundled JavaScript, no tsx loader thread. */
+const RUNTIME = process.env.BENCH_FUSION_RUNTIME ?? 'bundle';
+
+function bundleSelf(): string {
+  const outdir = join(repoRoot, '.run', 'bench-fusion-bundle');
+  const built = spawnSync(process.execPath, [join(repoRoot, 'scripts/build/bundle.mjs'), '--outdir', outdir, '--entry', `bench-fusion=${fileURLToPath(import.meta.url)}`], { encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`bundling the bench failed: ${built.stderr}`);
+  return join(outdir, 'bench-fusion.mjs');
+}
+
 function child(role: 'fusion' | 'publisher', r: Role): { proc: ChildProcess; ask<T>(req: Request): Promise<T> } {
   const prof = process.env.BENCH_FUSION_CPU_PROF;
   const extra = role === 'fusion' ? [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), ...(process.env.BENCH_FUSION_NODE_ARGS ?? '').split(' ').filter(Boolean)] : [];
-  const execArgv = [...process.execArgv, ...extra];
+  const bundled = role === 'fusion' && RUNTIME === 'bundle';
+  // without tsx's `--import tsx` for the bundle (the remaining flags, e.g. --expose-gc, stay)
+  const inherited = bundled ? process.execArgv.filter((a, i, all) => a !== '--import' && !(all[i - 1] === '--import' && a === 'tsx') && a !== '--import=tsx') : process.execArgv;
+  const execArgv = [...inherited, ...extra];
   const env = role === 'fusion' && ALLOCATOR === 'jemalloc' ? { ...process.env, LD_PRELOAD: JEMALLOC } : process.env;
-  const proc = fork(fileURLToPath(import.meta.url), [role, JSON.stringify(r)], { execArgv, env, stdio: 'inherit' });
+  const proc = fork(bundled ? bundleSelf() : fileURLToPath(import.meta.url), [role, JSON.stringify(r)], { execArgv, env, stdio: 'inherit' });
   let queue = Promise.resolve<unknown>(undefined);
   return {
     proc,
@@ -347,7 +364,7 @@ async function coordinator(): Promise<void> {
   const role: Role = { names, id };
   const publisher = child('publisher', role);
   const fusion = child('fusion', role);
-  console.log(`bench:fusion  records=${fmt(RECORDS)} partitions=${PARTITIONS} records/message=${PER_MESSAGE} cpus=2 (shared) fusion malloc=${ALLOCATOR}`);
+  console.log(`bench:fusion  records=${fmt(RECORDS)} partitions=${PARTITIONS} records/message=${PER_MESSAGE} cpus=2 (shared) fusion malloc=${ALLOCATOR} runtime=${RUNTIME}`);
   try {
     await rawLimits(nc, names, id, () => publisher.ask({ cmd: 'fill', records: RECORDS, vessels: Math.min(50_000, RECORDS), baseMmsi: 200_000_000, ageMs: 3_600_000 }));
 
