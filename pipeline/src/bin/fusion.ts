@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { decideSettingsFrom, FusionEnv, trustSettingsFrom } from '../config/fusion.js';
+import { storeSettingsFrom } from '../config/store.js';
 import { defaultDecideSettings } from '../fusion/decide.js';
 import { defaultTrustSettings } from '../fusion/trust.js';
 import { FusionWorker } from '../fusion/worker.js';
@@ -10,7 +11,7 @@ import { buildOpsServer } from '../telemetry/http-server.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
 import { createFusionMetrics, type FusionMetrics } from '../telemetry/metrics/fusion.js';
 import { startTracing, tracingOptionsFromEnv } from '../telemetry/tracing.js';
-import { openFusionStores } from './fusion-stores.js';
+import { openFusionStores } from '../store/index.js';
 import { connectNatsForever, EXIT_CONFIG, loadProcessConfig } from './process-kit.js';
 
 /** Exit codes (docs/fusion.md). */
@@ -36,7 +37,10 @@ async function run(): Promise<number> {
 
   const nc = await connectNatsForever(config.AISFLOW_NATS_URL, `aisflow-fusion-${memberId}`, logger);
 
-  const stores = await openFusionStores(config, logger, metrics);
+  const stores = await openFusionStores(storeSettingsFrom(config, { keyPrefix: config.AISFLOW_KEY_PREFIX, partitions: config.AISFLOW_PARTITIONS }), { logger });
+  metrics.redisMode.set({ mode: stores.redisMode }, 1);
+  metrics.redisMode.set({ mode: stores.redisMode === 'json' ? 'hash' : 'json' }, 0);
+  logger.info({ redisMode: config.AISFLOW_REDIS_MODE, redisDoc: stores.redisMode }, 'stores opened');
   // the readiness check runs before the worker exists (ops server first, so probes answer)
   const started: { worker?: FusionWorker } = {};
   const ops = buildOpsServer({
@@ -71,7 +75,7 @@ async function run(): Promise<number> {
     metrics,
     logger,
     clock: systemClock,
-    maintenance: { intervalMs: config.AISFLOW_FUSION_MAINTENANCE_INTERVAL_S * 1000, run: stores.maintain },
+    maintenance: { intervalMs: config.AISFLOW_FUSION_MAINTENANCE_INTERVAL_S * 1000, run: (nowMs) => stores.maintain({ nowMs, retentionDays: config.AISFLOW_HISTORY_RETENTION_DAYS }) },
     softDelete: { afterMs: config.AISFLOW_FUSION_SOFT_DELETE_AFTER_S * 1000, intervalMs: config.AISFLOW_FUSION_SOFT_DELETE_INTERVAL_S * 1000, run: stores.softDelete },
   });
   started.worker = worker;

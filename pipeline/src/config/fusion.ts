@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { DecideSettings } from '../fusion/decide.js';
 import type { TrustSettings } from '../fusion/trust.js';
+import { StoreEnvProperties } from './store.js';
 
 /**
  * Environment of `aisflow fusion` (docs/configuration.md, "fusion"). Read once in bin/fusion.ts
@@ -18,13 +19,8 @@ export const FusionEnv = Type.Object({
     { default: 'info' },
   ),
   AISFLOW_KEY_PREFIX: Type.String({ default: 'aisflow:dev', minLength: 1 }),
-  AISFLOW_REDIS_MODE: Type.Union([Type.Literal('standalone'), Type.Literal('cluster')], { default: 'standalone' }),
-  AISFLOW_REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379' }),
-  /** host:port,host:port (cluster mode) */
-  AISFLOW_REDIS_CLUSTER_NODES: Type.String({ default: '' }),
-  AISFLOW_REDIS_PASSWORD: Type.String({ default: '' }),
-  /** always the PgBouncer address in a deployment */
-  AISFLOW_POSTGRES_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:6433/postgres' }),
+  // Redis, Postgres (through PgBouncer) and history retention, shared with `aisflow api`
+  ...StoreEnvProperties,
   /** this member's id in the membership bucket (the pod name); default hostname-pid */
   AISFLOW_MEMBER_ID: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,128}$' })),
 
@@ -71,8 +67,6 @@ export const FusionEnv = Type.Object({
   AISFLOW_FUSION_SOFT_DELETE_AFTER_S: Type.Integer({ minimum: 60, default: 86_400 }),
   /** how often the owner of partition 0 runs the soft delete (s) */
   AISFLOW_FUSION_SOFT_DELETE_INTERVAL_S: Type.Integer({ minimum: 1, default: 300 }),
-  /** position history is kept this many days (day partitions older than this are dropped) */
-  AISFLOW_HISTORY_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 30 }),
   /** how often the owner of partition 0 creates history partitions ahead and drops expired ones (s) */
   AISFLOW_FUSION_MAINTENANCE_INTERVAL_S: Type.Integer({ minimum: 10, default: 600 }),
   /** on SIGTERM, give up finishing in-flight batches after this (s) */

@@ -4,6 +4,7 @@ import { createRedisClient, type RedisConnectionOptions } from './redis/connecti
 import { detectDocMode, RedisLiveStateStore, type RedisDocMode } from './redis/live-state.js';
 import { StoreVesselQueries } from './queries-impl.js';
 import type { VesselQueries } from './queries.js';
+import type { Logger } from '../telemetry/logger.js';
 
 export { RetryableStoreError, UnrecoverableStoreError, isRetryableStoreError, isUnrecoverableStoreError } from './errors.js';
 export { PostgresHistoryStore } from './postgres/history.js';
@@ -64,21 +65,34 @@ export interface OpenedFusionStores {
   close(): Promise<void>;
 }
 
+export interface OpenFusionStoresOptions {
+  /**
+   * For a long-running process (`aisflow fusion`): wait for Redis with backoff instead of
+   * failing when it does not answer yet (pods start together; no crash loop), and log connection
+   * errors of Redis and of checked-out Postgres clients (the pool covers idle ones only; an
+   * unhandled 'error' would end the process, while the failing query still reports to the store).
+   */
+  logger?: Logger;
+}
+
 /**
- * What `aisflow fusion` opens: the Redis live-state store (RedisJSON detected at start; Redis
- * must answer once) and the Postgres history store through PgBouncer.
+ * What `aisflow fusion` opens: the Redis live-state store (RedisJSON detected at start) and the
+ * Postgres history store through PgBouncer. Without `options.logger` Redis must answer at once.
  */
-export async function openFusionStores(settings: StoreSettings): Promise<OpenedFusionStores> {
+export async function openFusionStores(settings: StoreSettings, options: OpenFusionStoresOptions = {}): Promise<OpenedFusionStores> {
+  const { logger } = options;
   const client = createRedisClient(redisOptions(settings));
+  if (logger) client.on('error', (err: unknown) => logger.debug({ err }, 'redis connection error'));
   let redisMode: RedisDocMode;
   try {
-    redisMode = await detectDocMode(client);
+    redisMode = logger ? await waitForDocMode(client, logger) : await detectDocMode(client);
   } catch (err) {
     client.disconnect();
     throw err;
   }
   const live = new RedisLiveStateStore({ client, keyPrefix: settings.keyPrefix, mode: redisMode });
   const pool = createPgPool({ url: settings.postgresUrl, max: settings.postgresPoolMax ?? 4 });
+  if (logger) pool.on('connect', (c) => c.on('error', (err: unknown) => logger.debug({ err }, 'postgres connection error')));
   const history = new PostgresHistoryStore({ pool, schema: settings.postgresSchema ?? DEFAULT_POSTGRES_SCHEMA });
   return {
     live,
@@ -94,4 +108,16 @@ export async function openFusionStores(settings: StoreSettings): Promise<OpenedF
       await Promise.allSettled([live.close(), history.close()]);
     },
   };
+}
+
+/** Asks Redis for its document mode until it answers, backing off up to 5 s between tries. */
+async function waitForDocMode(client: Parameters<typeof detectDocMode>[0], logger: Logger): Promise<RedisDocMode> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await detectDocMode(client);
+    } catch (err) {
+      if (attempt === 0) logger.warn({ err }, 'Redis not answering yet; retrying');
+      await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * 2 ** Math.min(attempt, 5))));
+    }
+  }
 }
