@@ -8,6 +8,7 @@ import { createDecoder } from '../../pipeline/src/ais/decoder.js';
 import { freePort, portAnswers } from '../../pipeline/src/bin/demo.js';
 import { ManualClock } from '../../pipeline/src/shared/clock.js';
 import { repoRoot } from '../harness/pipeline.js';
+import { sseParser, type SseEvent } from '../harness/sse.js';
 
 /**
  * README command 1, run as a user would: `aisflow demo` for a bounded time, then the API is
@@ -33,22 +34,14 @@ function capturePositions(): Map<number, Array<[number, number]>> {
 }
 
 /** Reads SSE events from `url` until `enough` says so or `timeoutMs` passes. */
-function readSse(url: string, timeoutMs: number, enough: (events: { event: string; data: string }[]) => boolean): Promise<{ event: string; data: string }[]> {
+function readSse(url: string, timeoutMs: number, enough: (events: SseEvent[]) => boolean): Promise<SseEvent[]> {
   return new Promise((resolve, reject) => {
-    const events: { event: string; data: string }[] = [];
-    let buffer = '';
+    const events: SseEvent[] = [];
+    const feed = sseParser((e) => events.push(e));
     const req = httpRequest(url, (res) => {
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
-        buffer += chunk;
-        let at: number;
-        while ((at = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, at);
-          buffer = buffer.slice(at + 2);
-          const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (data !== undefined) events.push({ event, data });
-        }
+        feed(chunk);
         if (enough(events)) finish();
       });
     });

@@ -10,6 +10,7 @@ import { natsUpdateFeed, type LiveUpdate, type UpdateFeed } from '../../../pipel
 import { subjects, type NatsNames } from '../../../pipeline/src/shared/subjects.js';
 import { createApiMetrics } from '../../../pipeline/src/telemetry/metrics/api.js';
 import { memoryQueries } from './fixtures.js';
+import { sseParser, type SseEvent } from '../../harness/sse.js';
 
 /**
  * /v1/stream over a real socket: updates published on core NATS `<prefix>.updates.<p>` reach an
@@ -19,32 +20,20 @@ const names: NatsNames = { stream: 'UNUSED', dlqStream: 'UNUSED_DLQ', prefix: `t
 
 interface SseClient {
   res: IncomingMessage;
-  events: { event: string; data: string }[];
-  waitFor(pred: (e: { event: string; data: string }) => boolean, what: string): Promise<{ event: string; data: string }>;
+  events: SseEvent[];
+  waitFor(pred: (e: SseEvent) => boolean, what: string): Promise<SseEvent>;
   close(): void;
 }
 
 function openStream(base: string, path: string): Promise<SseClient> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(`${base}${path}`, { headers: { accept: 'text/event-stream' } }, (res) => {
-      const events: { event: string; data: string }[] = [];
+      const events: SseEvent[] = [];
       const waiters: Array<() => void> = [];
-      let buffer = '';
+      const feed = sseParser((e) => events.push(e));
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
-        buffer += chunk;
-        let at: number;
-        while ((at = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, at);
-          buffer = buffer.slice(at + 2);
-          let event = 'message';
-          const data: string[] = [];
-          for (const line of block.split('\n')) {
-            if (line.startsWith('event: ')) event = line.slice(7);
-            else if (line.startsWith('data: ')) data.push(line.slice(6));
-          }
-          if (data.length > 0) events.push({ event, data: data.join('\n') });
-        }
+        feed(chunk);
         for (const w of waiters.splice(0)) w();
       });
       resolve({
