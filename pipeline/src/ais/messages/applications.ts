@@ -12,6 +12,28 @@ export interface ApplicationSpec {
   layout: Layout;
 }
 
+/**
+ * Surface current, second and third current, waves, swell and sea state: the same 111 bits in
+ * FID 31 and its predecessor FID 11.
+ */
+const currentsWavesAndSea = [
+  u('cspeed', 8, { naFrom: 251, div: 10 }), // knots
+  u('cdir', 9, { naFrom: 360 }),
+  u('cspeed2', 8, { naFrom: 251, div: 10 }),
+  u('cdir2', 9, { naFrom: 360 }),
+  u('cdepth2', 5, { naFrom: 31 }), // metres
+  u('cspeed3', 8, { naFrom: 251, div: 10 }),
+  u('cdir3', 9, { naFrom: 360 }),
+  u('cdepth3', 5, { naFrom: 31 }),
+  u('waveheight', 8, { naFrom: 251, div: 10 }), // metres
+  u('waveperiod', 6, { naFrom: 61 }), // seconds
+  u('wavedir', 9, { naFrom: 360 }),
+  u('swellheight', 8, { naFrom: 251, div: 10 }),
+  u('swellperiod', 6, { naFrom: 61 }),
+  u('swelldir', 9, { naFrom: 360 }),
+  u('seastate', 4, { naFrom: 13 }), // Beaufort
+];
+
 /** DAC 1 FID 31: meteorological and hydrographic data (304 bits after the type-8 header). */
 export const meteoHydro: ApplicationSpec = {
   dac: 1,
@@ -39,21 +61,7 @@ export const meteoHydro: ApplicationSpec = {
       u('visibility', 7, { naFrom: 127, div: 10 }), // nautical miles
       u('waterlevel', 12, { naFrom: 4001, add: -1000, div: 100 }), // metres, -10.00..+30.00
       u('leveltrend', 2, { na: 3 }),
-      u('cspeed', 8, { naFrom: 251, div: 10 }), // knots
-      u('cdir', 9, { naFrom: 360 }),
-      u('cspeed2', 8, { naFrom: 251, div: 10 }),
-      u('cdir2', 9, { naFrom: 360 }),
-      u('cdepth2', 5, { naFrom: 31 }), // metres
-      u('cspeed3', 8, { naFrom: 251, div: 10 }),
-      u('cdir3', 9, { naFrom: 360 }),
-      u('cdepth3', 5, { naFrom: 31 }),
-      u('waveheight', 8, { naFrom: 251, div: 10 }), // metres
-      u('waveperiod', 6, { naFrom: 61 }), // seconds
-      u('wavedir', 9, { naFrom: 360 }),
-      u('swellheight', 8, { naFrom: 251, div: 10 }),
-      u('swellperiod', 6, { naFrom: 61 }),
-      u('swelldir', 9, { naFrom: 360 }),
-      u('seastate', 4, { naFrom: 13 }), // Beaufort
+      ...currentsWavesAndSea,
       s('watertemp', 10, { na: 501, div: 10 }), // °C
       u('preciptype', 3, { na: 7 }),
       u('salinity', 9, { naFrom: 501, div: 10 }), // ‰; 510 n/a, 511 sensor not available
@@ -93,21 +101,7 @@ export const meteoHydroLegacy: ApplicationSpec = {
       u('visibility', 8, { naFrom: 251, div: 10 }), // nautical miles
       u('waterlevel', 9, { naFrom: 401, add: -100, div: 10 }), // metres, -10.0..+30.0
       u('leveltrend', 2, { na: 3 }),
-      u('cspeed', 8, { naFrom: 251, div: 10 }), // knots
-      u('cdir', 9, { naFrom: 360 }),
-      u('cspeed2', 8, { naFrom: 251, div: 10 }),
-      u('cdir2', 9, { naFrom: 360 }),
-      u('cdepth2', 5, { naFrom: 31 }), // metres
-      u('cspeed3', 8, { naFrom: 251, div: 10 }),
-      u('cdir3', 9, { naFrom: 360 }),
-      u('cdepth3', 5, { naFrom: 31 }),
-      u('waveheight', 8, { naFrom: 251, div: 10 }), // metres
-      u('waveperiod', 6, { naFrom: 61 }), // seconds
-      u('wavedir', 9, { naFrom: 360 }),
-      u('swellheight', 8, { naFrom: 251, div: 10 }),
-      u('swellperiod', 6, { naFrom: 61 }),
-      u('swelldir', 9, { naFrom: 360 }),
-      u('seastate', 4, { naFrom: 13 }), // Beaufort
+      ...currentsWavesAndSea,
       u('watertemp', 10, { naFrom: 601, add: -100, div: 10 }), // °C, -10.0..+50.0
       u('preciptype', 3, { na: 7 }),
       u('salinity', 9, { naFrom: 501, div: 10 }), // ‰
