@@ -136,3 +136,20 @@ export function fleetReference(records: AisRecordV1[]) {
   }
   return { latest, historyRows: keys.size, vessels: latest.size };
 }
+
+/**
+ * Five vessels (mmsi base..base+4) reported every 10 s for 20 reports by source 'honest' in the
+ * North Sea, each copied a second later by source 'spoofer' claiming the vessel is off New York:
+ * the demotion scenario.
+ */
+export function spoofedFleet(baseMmsi: number, start: number): AisRecordV1[] {
+  const records: AisRecordV1[] = [];
+  for (let k = 0; k < 20; k++) {
+    for (let v = 0; v < 5; v++) {
+      const mmsi = baseMmsi + v;
+      records.push(positionRecord(mmsi, start + k * 10_000, 54 + v * 0.1 + k * 0.0005, 10, 'honest', `h${mmsi}-${k}`));
+      records.push(positionRecord(mmsi, start + k * 10_000 + 1_000, 40.5, -73.9 - k * 0.01, 'spoofer', `s${mmsi}-${k}`));
+    }
+  }
+  return records;
+}

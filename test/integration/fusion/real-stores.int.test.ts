@@ -4,7 +4,7 @@ import { defaultTrustSettings } from '../../../pipeline/src/fusion/trust.js';
 import { FusionWorker, type FusionWorkerOptions } from '../../../pipeline/src/fusion/worker.js';
 import { systemClock } from '../../../pipeline/src/shared/clock.js';
 import { openFusionStores, type OpenedStores } from '../../harness/fusion-stores.js';
-import { fleetRecords, fleetReference, positionRecord, publishRecords, quietLogger, setupNats, testMetrics, uniqueId, waitFor, type FusionTestNats } from '../../harness/fusion.js';
+import { fleetRecords, fleetReference, publishRecords, quietLogger, setupNats, spoofedFleet, testMetrics, uniqueId, waitFor, type FusionTestNats } from '../../harness/fusion.js';
 
 /**
  * The fusion suite on the real stores, once on standalone Redis and once on the project's
@@ -69,14 +69,7 @@ describe.each(['standalone', 'cluster'] as const)('fusion on the real stores (Re
   it('demotes a spoofer that jumps vessels across the ocean; the fused track stays on the honest source', async () => {
     const { w } = await start('demote');
     const start0 = Date.now() - 300_000;
-    const records = [];
-    for (let k = 0; k < 20; k++) {
-      for (let v = 0; v < 5; v++) {
-        const mmsi = 231_000_000 + v;
-        records.push(positionRecord(mmsi, start0 + k * 10_000, 54 + v * 0.1 + k * 0.0005, 10, 'honest', `h${mmsi}-${k}`));
-        records.push(positionRecord(mmsi, start0 + k * 10_000 + 1_000, 40.5, -73.9 - k * 0.01, 'spoofer', `s${mmsi}-${k}`));
-      }
-    }
+    const records = spoofedFleet(231_000_000, start0);
     await publishRecords(t.nc, t.names, PARTITIONS, records, 20);
     const lastTs = Math.floor((start0 + 190_000) / 1000) * 1000;
     const mmsis = [0, 1, 2, 3, 4].map((v) => 231_000_000 + v);

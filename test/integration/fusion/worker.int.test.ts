@@ -6,7 +6,7 @@ import { FusionWorker, type FusionWorkerOptions } from '../../../pipeline/src/fu
 import { systemClock } from '../../../pipeline/src/shared/clock.js';
 import { subjects } from '../../../pipeline/src/shared/subjects.js';
 import { memoryStores } from '../../harness/fusion-memory-stores.js';
-import { fleetRecords, fleetReference, positionRecord, publishRecords, quietLogger, setupNats, testMetrics, waitFor, type FusionTestNats } from '../../harness/fusion.js';
+import { fleetRecords, fleetReference, positionRecord, publishRecords, quietLogger, setupNats, spoofedFleet, testMetrics, waitFor, type FusionTestNats } from '../../harness/fusion.js';
 
 /**
  * Fusion's orchestration against a real NATS JetStream: ownership, hand-over, ack-after-write,
@@ -136,15 +136,7 @@ describe('fusion worker on real JetStream', () => {
     const stores = memoryStores();
     const { w, registry } = await startWorker('solo-demote', stores);
     const start = Date.now() - 300_000;
-    const records = [];
-    for (let k = 0; k < 20; k++) {
-      for (let v = 0; v < 5; v++) {
-        const mmsi = 511_000_000 + v;
-        records.push(positionRecord(mmsi, start + k * 10_000, 54 + v * 0.1 + k * 0.0005, 10, 'honest', `h${mmsi}-${k}`));
-        // the spoofer claims the same vessels are off New York a second later
-        records.push(positionRecord(mmsi, start + k * 10_000 + 1_000, 40.5, -73.9 - k * 0.01, 'spoofer', `s${mmsi}-${k}`));
-      }
-    }
+    const records = spoofedFleet(511_000_000, start);
     await publishRecords(t.nc, t.names, PARTITIONS, records, 20);
     expect(await waitFor(() => [0, 1, 2, 3, 4].every((v) => stores.states.get(511_000_000 + v)?.ts === Math.floor((start + 190_000) / 1000) * 1000), 30_000)).toBe(true);
     for (let v = 0; v < 5; v++) {
