@@ -224,10 +224,7 @@ export class BatchProcessor {
       p.msg.ack();
       this.written.add(p.msg.info.streamSequence);
     }
-    for (const seq of this.written) {
-      if (this.written.size <= max) break;
-      this.written.delete(seq);
-    }
+    forgetOldest(this.written, max);
   }
 
   /** Bisects a failing message's records; a lone failing record is dead-lettered on the last delivery. */
@@ -491,11 +488,7 @@ export class BatchProcessor {
       count++;
     }
     flush();
-    while (this.committed.size > max) {
-      const oldest = this.committed.keys().next().value;
-      if (oldest === undefined) break;
-      this.committed.delete(oldest);
-    }
+    forgetOldest(this.committed, max);
   }
 
   private async timed<T>(store: 'redis' | 'postgres', write: () => Promise<T>): Promise<T> {
@@ -529,4 +522,12 @@ function concat<I, T>(items: readonly I[], pick: (item: I) => readonly T[]): T[]
 /** The compact live update the API relays over SSE (docs/fusion.md). */
 export function toUpdate(s: FusedVesselState): Record<string, unknown> {
   return { mmsi: s.mmsi, ts: s.ts, lat: s.lat, lon: s.lon, speed: s.speed, course: s.course, heading: s.heading, status: s.status, source: s.source, name: s.static?.shipName ?? null };
+}
+
+/** Drops the oldest (first inserted) entries of a Set or Map until it holds at most `max`. */
+function forgetOldest(seen: Set<number> | Map<number, unknown>, max: number): void {
+  for (const key of seen.keys()) {
+    if (seen.size <= max) return;
+    seen.delete(key);
+  }
 }
