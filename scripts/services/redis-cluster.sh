@@ -18,18 +18,21 @@ flock 9
 # (daemons started below must not inherit fd 9, or they would hold the lock forever)
 
 if [[ "${1:-start}" == "stop" ]]; then
+  # Read every PID once, before signalling: redis-server deletes its own PID file as it exits,
+  # so a second read after the kill races with that and can find the file gone.
+  declare -A stopped=()
   for port in "${ports[@]}"; do
-    pidfile="$run/$port/redis.pid"
-    [[ -s "$pidfile" ]] || continue
-    pid="$(cat "$pidfile")"
-    if kill -0 "$pid" 2>/dev/null; then kill "$pid"; echo "redis-cluster: stopped $port (pid $pid)"; fi
+    pid="$(cat "$run/$port/redis.pid" 2>/dev/null || true)"
+    [[ -n "$pid" ]] || continue
+    if kill -0 "$pid" 2>/dev/null; then
+      kill "$pid"
+      stopped[$port]="$pid"
+      echo "redis-cluster: stopped $port (pid $pid)"
+    fi
   done
-  for port in "${ports[@]}"; do
-    pidfile="$run/$port/redis.pid"
-    [[ -s "$pidfile" ]] || continue
-    pid="$(cat "$pidfile")"
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    rm -f "$pidfile"
+  for port in "${!stopped[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "${stopped[$port]}" 2>/dev/null || break; sleep 0.1; done
+    rm -f "$run/$port/redis.pid"
   done
   exit 0
 fi
