@@ -24,7 +24,7 @@
  * process runs this script bundled to JavaScript as the image runs aisflow; or tsx).
  */
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
@@ -344,6 +344,39 @@ async function rawLimits(nc: NatsConnection, names: NatsNames, id: string, fill:
   await client.end();
 }
 
+/** The servers whose CPU the end-to-end phase also spends, by process name (Linux /proc). */
+const SERVERS = ['postgres', 'pgbouncer', 'redis-server', 'nats-server'];
+
+/**
+ * CPU seconds used so far by every process of each server kind. Read before and after a phase,
+ * it shows where the machine's two cores went: fusion competes with the servers it writes to.
+ */
+function serverCpuSeconds(): Map<string, number> {
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  const out = new Map<string, number>(SERVERS.map((name) => [name, 0]));
+  let pids: string[] = [];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return out;
+  }
+  for (const pid of pids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    // comm is in parentheses and may contain spaces; utime and stime are fields 14 and 15
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const name = SERVERS.find((s) => comm.startsWith(s.slice(0, 15)));
+    if (!name) continue;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    out.set(name, out.get(name)! + (Number(fields[11]) + Number(fields[12])) / ticksPerSecond);
+  }
+  return out;
+}
+
 interface Drained {
   done: number;
   seconds: number;
@@ -369,13 +402,26 @@ async function coordinator(): Promise<void> {
     await rawLimits(nc, names, id, () => publisher.ask({ cmd: 'fill', records: RECORDS, vessels: Math.min(50_000, RECORDS), baseMmsi: 200_000_000, ageMs: 3_600_000 }));
 
     // 4. fusion end to end, draining the pre-filled stream
+    const serversBefore = serverCpuSeconds();
     line('stores', await fusion.ask<string>({ cmd: 'start' }));
     let expected = RECORDS;
     const e2e = await fusion.ask<Drained>({ cmd: 'drained', target: expected });
+    const serversAfter = serverCpuSeconds();
     line('fusion end to end (stream → decide → both stores → ack)', `${fmt(e2e.done / e2e.seconds)} records/s${e2e.done < expected ? ` (timed out: ${fmt(e2e.done)} of ${fmt(expected)})` : ''}`);
     const cpuSeconds = (e2e.cpu.user + e2e.cpu.system) / 1e6;
     // CPU per record depends far less on what else runs on this shared machine than records/s
-    line('  fusion process CPU: cores busy, ms per 1000 records', `${(cpuSeconds / e2e.seconds).toFixed(2)}, ${((cpuSeconds * 1e6) / e2e.done).toFixed(1)} ms`);
+    // system time is mostly the loopback TCP stack, run in the sending process's context
+    line(
+      '  fusion process CPU: cores busy, ms per 1000 records (user + system)',
+      `${(cpuSeconds / e2e.seconds).toFixed(2)}, ${((cpuSeconds * 1e6) / e2e.done).toFixed(1)} ms (${(e2e.cpu.user / e2e.done).toFixed(1)} + ${(e2e.cpu.system / e2e.done).toFixed(1)})`,
+    );
+    line(
+      '  servers CPU: cores busy (ms per 1000 records)',
+      SERVERS.map((name) => {
+        const used = serversAfter.get(name)! - serversBefore.get(name)!;
+        return `${name} ${(used / e2e.seconds).toFixed(2)} (${((used * 1e6) / e2e.done).toFixed(1)})`;
+      }).join(', '),
+    );
     line('  batches, mean records per batch', `${fmt(e2e.batches)}, ${fmt(e2e.done / Math.max(1, e2e.batches))}`);
     for (const store of ['redis', 'postgres'] as const) {
       const s = e2e[store];
