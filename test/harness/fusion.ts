@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { jetstreamManager, RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { Registry } from 'prom-client';
+import { fnv1a64 } from '../../pipeline/src/ingest/record.js';
 import { partitionOf } from '../../pipeline/src/shared/partition.js';
 import type { AisBatchV1, AisRecordV1 } from '../../pipeline/src/shared/ais-record.js';
 import { subjects, type NatsNames } from '../../pipeline/src/shared/subjects.js';
@@ -75,11 +76,15 @@ export async function publishRecords(nc: NatsConnection, names: NatsNames, parti
   return messages;
 }
 
-/** A position report record as ingest would produce it. */
-export function positionRecord(mmsi: number, rx: number, lat: number, lon: number, src = 'rx-a', key?: string, second: number | null = null): AisRecordV1 {
+/**
+ * A position report record as ingest would produce it. `report` names the radio report: records
+ * with the same name are the same report (as heard by several receivers); the record key is its
+ * 64-bit hash, as ingest's is of the payload.
+ */
+export function positionRecord(mmsi: number, rx: number, lat: number, lon: number, src = 'rx-a', report?: string, second: number | null = null): AisRecordV1 {
   return {
     v: 1,
-    key: key ?? `${mmsi.toString(36)}-${rx.toString(36)}-${Math.round(lat * 1e4)}-${Math.round(lon * 1e4)}`,
+    key: fnv1a64(report ?? `${mmsi}-${rx}-${lat}-${lon}`),
     src,
     rx,
     mmsi,

@@ -4,6 +4,7 @@ import { circuitBreaker, ConsecutiveBreaker, handleAll } from 'cockatiel';
 import { describe, expect, it } from 'vitest';
 import { memoryStores } from '../../../test/harness/fusion-memory-stores.js';
 import { quietLogger, testMetrics } from '../../../test/harness/fusion.js';
+import { fnv1a64 } from '../ingest/record.js';
 import type { AisBatchV1, AisRecordV1 } from '../shared/ais-record.js';
 import type { Clock } from '../shared/clock.js';
 import { BatchProcessor } from './batch.js';
@@ -14,7 +15,7 @@ import { defaultTrustSettings, TrustTable } from './trust.js';
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 const names = { stream: 'S', dlqStream: 'S_DLQ', prefix: 'p' };
 const pos = (mmsi: number, rx: number, src: string, key: string): AisRecordV1 => ({
-  v: 1, key, src, rx, mmsi, type: 1, msg: { type: 1, repeat: 0, mmsi, lat: 52, lon: 4, speed: 5, course: 1, heading: 1, status: 0, second: null },
+  v: 1, key: fnv1a64(key), src, rx, mmsi, type: 1, msg: { type: 1, repeat: 0, mmsi, lat: 52, lon: 4, speed: 5, course: 1, heading: 1, status: 0, second: null },
 });
 
 /** A JetStream message as the consumer hands it over: body, sequence, delivery count, ack/nak. */
@@ -88,7 +89,7 @@ describe('BatchProcessor', () => {
     const { processor, stores, published } = setup();
     const log: string[] = [];
     await processor.handle(0, [fakeMsg(1, 1, [pos(42, T0, 'rx', 'a')], log)]);
-    const voyage: AisRecordV1 = { v: 1, key: 'v5', src: 'rx', rx: T0 + 2_000, mmsi: 42, type: 5, msg: { type: 5, repeat: 0, mmsi: 42, shipName: 'AURORA', callsign: 'PD1234', destination: 'ROTTERDAM' } as AisRecordV1['msg'] };
+    const voyage: AisRecordV1 = { v: 1, key: fnv1a64('v5'), src: 'rx', rx: T0 + 2_000, mmsi: 42, type: 5, msg: { type: 5, repeat: 0, mmsi: 42, shipName: 'AURORA', callsign: 'PD1234', destination: 'ROTTERDAM' } as AisRecordV1['msg'] };
     await processor.handle(0, [fakeMsg(2, 1, [voyage], log)]);
     await processor.settled(0);
     expect(log).toEqual(['ack 1/1', 'ack 2/1']);

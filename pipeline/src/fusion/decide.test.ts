@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { fnv1a64 } from '../ingest/record.js';
 import type { AisRecordV1 } from '../shared/ais-record.js';
 import { decideRecord, defaultDecideSettings, distanceM, emptyMemory, historyKey, reportTime, validateRecord, type DecideContext, type VesselMemory } from './decide.js';
 import type { TrustLevel } from './trust.js';
@@ -15,7 +16,8 @@ const ctx = (over: Partial<DecideContext> & { levels?: Record<string, TrustLevel
 let seq = 0;
 function rec(over: Partial<Omit<AisRecordV1, 'msg'>> & { msg?: Record<string, unknown> } = {}): AisRecordV1 {
   const msg = { type: 1, repeat: 0, mmsi: 244670000, lat: 52.0, lon: 4.0, speed: 10, course: 90, heading: 91, status: 0, second: null, ...(over.msg ?? {}) };
-  return { v: 1, key: over.key ?? `k${++seq}`, src: 'honest', rx: T0, mmsi: 244670000, type: msg.type as number, ...over, msg: msg as AisRecordV1['msg'] };
+  // `key` names the report; the record carries its hash, as ingest's key is the payload's
+  return { v: 1, src: 'honest', rx: T0, mmsi: 244670000, type: msg.type as number, ...over, key: fnv1a64(over.key ?? `k${++seq}`), msg: msg as AisRecordV1['msg'] };
 }
 
 function run(records: AisRecordV1[], c = ctx(), memory: VesselMemory = emptyMemory) {
@@ -46,9 +48,12 @@ describe('validateRecord', () => {
   it.each([
     [null, 'record is not an object'],
     [{ v: 2 }, 'unknown record version 2'],
-    [{ v: 1, key: 'k', src: 's', rx: 1, mmsi: 2 ** 30, type: 1, msg: {} }, 'mmsi 1073741824 out of range'],
-    [{ v: 1, key: 'k', src: 's', rx: 'x', mmsi: 1, type: 1, msg: {} }, 'rx is not a number'],
-    [{ v: 1, key: 'k', src: 's', rx: 1, mmsi: 1, type: 1 }, 'msg missing'],
+    [{ v: 1, key: '', src: 's', rx: 1, mmsi: 1, type: 1, msg: {} }, 'key missing'],
+    [{ v: 1, key: 'K1', src: 's', rx: 1, mmsi: 1, type: 1, msg: {} }, 'key "K1" is not 16 lowercase hex digits'],
+    [{ v: 1, key: '744AE743D825591F', src: 's', rx: 1, mmsi: 1, type: 1, msg: {} }, 'key "744AE743D825591F" is not 16 lowercase hex digits'],
+    [{ v: 1, key: '744ae743d825591f', src: 's', rx: 1, mmsi: 2 ** 30, type: 1, msg: {} }, 'mmsi 1073741824 out of range'],
+    [{ v: 1, key: '744ae743d825591f', src: 's', rx: 'x', mmsi: 1, type: 1, msg: {} }, 'rx is not a number'],
+    [{ v: 1, key: '744ae743d825591f', src: 's', rx: 1, mmsi: 1, type: 1 }, 'msg missing'],
   ])('%j → %s', (value, reason) => {
     expect(validateRecord(value)).toBe(reason);
   });

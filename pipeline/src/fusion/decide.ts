@@ -107,12 +107,16 @@ const positionTypes = new Set([1, 2, 3, 9, 18, 19, 27]);
 const staticTypes = new Set([5, 19, 24]);
 const staticKeys = ['shipName', 'callsign', 'imo', 'shipType', 'toBow', 'toStern', 'toPort', 'toStarboard', 'draught', 'destination', 'eta'] as const;
 
+/** A record key (docs/record-schema.md): ingest's 64-bit report hash; history stores it as a bigint. */
+const RECORD_KEY = /^[0-9a-f]{16}$/;
+
 /** Schema check of a record from the wire; a string says what is wrong. */
 export function validateRecord(value: unknown): string | null {
   if (typeof value !== 'object' || value === null) return 'record is not an object';
   const r = value as Partial<AisRecordV1>;
   if (r.v !== 1) return `unknown record version ${JSON.stringify(r.v)}`;
   if (typeof r.key !== 'string' || r.key.length === 0) return 'key missing';
+  if (!RECORD_KEY.test(r.key)) return `key ${JSON.stringify(r.key.slice(0, 40))} is not 16 lowercase hex digits`;
   if (typeof r.src !== 'string') return 'src missing';
   if (typeof r.rx !== 'number' || !Number.isFinite(r.rx)) return 'rx is not a number';
   // any 30-bit value: receivers do hear MMSIs beyond 9 digits (misconfigured transponders), and
@@ -229,6 +233,7 @@ export function decideRecord(record: AisRecordV1, memory: VesselMemory, ctx: Dec
   const heardBy = [record.src];
   const row: HistoryRow = {
     key,
+    report: record.key,
     mmsi: record.mmsi,
     ts,
     lat,

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { fnv1a64 } from '../ingest/record.js';
 import type { AisRecordV1 } from '../shared/ais-record.js';
 import { defaultDecideSettings, type VesselMemory } from './decide.js';
 import { planBatch } from './plan.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 const pos = (mmsi: number, rx: number, src: string, key: string, lat = 52): AisRecordV1 => ({
-  v: 1, key, src, rx, mmsi, type: 1, msg: { type: 1, repeat: 0, mmsi, lat, lon: 4, speed: 5, course: 1, heading: 1, status: 0, second: null },
+  v: 1, key: fnv1a64(key), src, rx, mmsi, type: 1, msg: { type: 1, repeat: 0, mmsi, lat, lon: 4, speed: 5, course: 1, heading: 1, status: 0, second: null },
 });
 const options = { now: T0 + 60_000, settings: defaultDecideSettings, trustOf: () => 'trusted' as const };
 

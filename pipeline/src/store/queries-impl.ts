@@ -97,7 +97,7 @@ export class StoreVesselQueries implements VesselQueries {
       const { rows } = await this.pool.query<{ ts: Date; lat: number; lon: number; speed: number | null; course: number | null; heading: number | null; sources: string[] }>(
         `SELECT ts, lat, lon, speed, course, heading, sources FROM ${this.s}.positions
          WHERE mmsi = $1 AND ts >= $2::timestamptz AND ts <= $3::timestamptz
-         ORDER BY ts, key LIMIT $4`,
+         ORDER BY ts, report LIMIT $4`,
         [mmsi, new Date(fromMs).toISOString(), new Date(toMs).toISOString(), limit],
       );
       return rows.map((r) => ({ time: r.ts.toISOString(), lat: r.lat, lon: r.lon, speed: r.speed, course: r.course, heading: r.heading, sources: r.sources }));

@@ -85,7 +85,7 @@ describe('error classification', () => {
 });
 
 describe('batch merging before the upserts', () => {
-  const row = (key: string, ts: number, sources: string[]): HistoryRow => ({ key, mmsi: 1, ts, lat: 0, lon: 0, speed: null, course: null, heading: null, status: null, msgType: 1, sources });
+  const row = (key: string, ts: number, sources: string[]): HistoryRow => ({ key, report: '00000000000000ff', mmsi: 1, ts, lat: 0, lon: 0, speed: null, course: null, heading: null, status: null, msgType: 1, sources });
 
   it('makes one history row per (key, ts) with the union of sources', () => {
     const merged = mergeHistoryRows([row('k', 1, ['b']), row('k', 1, ['a', 'b']), row('k', 2, ['c']), row('j', 1, ['c', 'c'])]);

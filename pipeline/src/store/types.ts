@@ -35,8 +35,13 @@ export interface FusedVesselState {
 
 /** One position history row. Several receivers hearing the same report make one row. */
 export interface HistoryRow {
-  /** idempotency key of the report (mmsi, report time, payload); primary key with `ts` */
+  /** fusion's identity of the report: mmsi, report second and `report` (merging, de-duplication) */
   key: string;
+  /**
+   * id of the radio report: ingest's record key, 16 hex digits (a 64-bit hash of the payload).
+   * Stored as a bigint; the primary key is (mmsi, ts, report).
+   */
+  report: string;
   mmsi: number;
   /** report time, ms since the epoch */
   ts: number;

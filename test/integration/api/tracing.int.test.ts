@@ -12,6 +12,7 @@ import { defaultDecideSettings } from '../../../pipeline/src/fusion/decide.js';
 import { StateCache } from '../../../pipeline/src/fusion/state-cache.js';
 import { TrustTable } from '../../../pipeline/src/fusion/trust.js';
 import { BatchPublisher } from '../../../pipeline/src/ingest/publisher.js';
+import { fnv1a64 } from '../../../pipeline/src/ingest/record.js';
 import type { AisRecordV1 } from '../../../pipeline/src/shared/ais-record.js';
 import { systemClock } from '../../../pipeline/src/shared/clock.js';
 import { partitionOf } from '../../../pipeline/src/shared/partition.js';
@@ -105,7 +106,7 @@ describe('trace propagation ingest → NATS → fusion → stores', () => {
     const now = Date.now();
     const record: AisRecordV1 = {
       v: 1,
-      key: `k-${id}`,
+      key: fnv1a64(`k-${id}`),
       src: 'rx-trace',
       rx: now,
       mmsi,

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RetryableStoreError, UnrecoverableStoreError } from '../../../pipeline/src/store/errors.js';
+import { fnv1a64 } from '../../../pipeline/src/ingest/record.js';
 import { PostgresHistoryStore } from '../../../pipeline/src/store/postgres/history.js';
 import { migrate } from '../../../pipeline/src/store/postgres/migrate.js';
 import { createPgPool } from '../../../pipeline/src/store/postgres/pool.js';
@@ -14,8 +15,15 @@ import { REDIS_URL, uniqueKeyPrefix } from '../../harness/redis.js';
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 10, 12, 0, 0);
 
-function row(key: string, mmsi: number, ts: number, sources: string[], extra: Partial<HistoryRow> = {}): HistoryRow {
-  return { key, mmsi, ts, lat: 55 + (ts % 1000) / 1e5, lon: 10, speed: 12.5, course: 180, heading: null, status: 0, msgType: 1, sources, ...extra };
+/** A history row of the radio report named `report` (its id is the name's 64-bit hash, as ingest's record key is the payload's). */
+function row(report: string, mmsi: number, ts: number, sources: string[], extra: Partial<HistoryRow> = {}): HistoryRow {
+  const id = fnv1a64(report);
+  return { key: `${mmsi}:${Math.floor(ts / 1000)}:${id}`, report: id, mmsi, ts, lat: 55 + (ts % 1000) / 1e5, lon: 10, speed: 12.5, course: 180, heading: null, status: 0, msgType: 1, sources, ...extra };
+}
+
+/** The stored `report` column (a signed bigint, as node-postgres returns it: text) of the report named `report`. */
+function reportColumn(report: string): string {
+  return BigInt.asIntN(64, BigInt(`0x${fnv1a64(report)}`)).toString();
 }
 
 function vessel(mmsi: number, ts: number, extra: Partial<VesselUpsert> = {}): VesselUpsert {
@@ -28,7 +36,7 @@ describe('Postgres history through PgBouncer (transaction pooling)', () => {
   let direct: pg.Client;
 
   beforeAll(async () => {
-    expect(await migrate({ url: POSTGRES_DIRECT_URL, schema })).toEqual(['1764360000000_history-and-vessels', '1764370000000_vessels-hot-updates']);
+    expect(await migrate({ url: POSTGRES_DIRECT_URL, schema })).toEqual(['1764360000000_history-and-vessels', '1764370000000_vessels-hot-updates', '1764380000000_positions-key-by-vessel']);
     store = new PostgresHistoryStore({ pool: createPgPool({ url: POSTGRES_BOUNCER_URL, max: 4 }), schema });
     direct = new pg.Client({ connectionString: POSTGRES_DIRECT_URL });
     await direct.connect();
@@ -46,6 +54,26 @@ describe('Postgres history through PgBouncer (transaction pooling)', () => {
     expect(await migrate({ url: POSTGRES_DIRECT_URL, schema })).toEqual([]);
   });
 
+  it('keeps every report id through the primary-key migration, down and up again', async () => {
+    const other = uniqueSchema('history_migration');
+    try {
+      await migrate({ url: POSTGRES_DIRECT_URL, schema: other });
+      const migrated = new PostgresHistoryStore({ pool: createPgPool({ url: POSTGRES_BOUNCER_URL, max: 1 }), schema: other });
+      await migrated.writeBatch({ history: [row('r1', 201, T0 + 1_500, ['rx1']), row('r2', 202, T0, ['rx1'])], vessels: [] });
+      await migrated.close();
+      // down: the text key comes back as fusion wrote it before (mmsi, report second, id)
+      expect(await migrate({ url: POSTGRES_DIRECT_URL, schema: other, direction: 'down' })).toEqual(['1764380000000_positions-key-by-vessel']);
+      const keys = await direct.query<{ key: string }>(`SELECT key FROM "${other}".positions ORDER BY mmsi`);
+      expect(keys.rows.map((r) => r.key)).toEqual([row('r1', 201, T0 + 1_500, []).key, row('r2', 202, T0, []).key]);
+      // up: the id is recovered from the key
+      await migrate({ url: POSTGRES_DIRECT_URL, schema: other });
+      const ids = await direct.query<{ report: string }>(`SELECT report FROM "${other}".positions ORDER BY mmsi`);
+      expect(ids.rows.map((r) => r.report)).toEqual([reportColumn('r1'), reportColumn('r2')]);
+    } finally {
+      await dropSchema(other);
+    }
+  });
+
   it('inserts a batch once: the same batch again adds no rows', async () => {
     const batch = { history: [row('a1', 111, T0, ['rx1']), row('a2', 111, T0 + 10_000, ['rx1']), row('a3', 112, T0, ['rx2'])], vessels: [vessel(111, T0 + 10_000), vessel(112, T0)] };
     expect(await store.writeBatch(batch)).toEqual({ historyInserted: 3, vesselsUpserted: 2, vesselsRejected: 0 });
@@ -56,14 +84,14 @@ describe('Postgres history through PgBouncer (transaction pooling)', () => {
   it('credits every receiver of the same report in one row (same batch and later batches)', async () => {
     await store.writeBatch({ history: [row('b1', 121, T0, ['rx2']), row('b1', 121, T0, ['rx1'])], vessels: [] });
     expect((await store.writeBatch({ history: [row('b1', 121, T0, ['rx3', 'rx1'])], vessels: [] })).historyInserted).toBe(0);
-    const { rows } = await direct.query(`SELECT sources FROM "${schema}".positions WHERE key = 'b1'`);
+    const { rows } = await direct.query(`SELECT sources FROM "${schema}".positions WHERE report = $1`, [reportColumn('b1')]);
     expect(rows).toEqual([{ sources: ['rx1', 'rx2', 'rx3'] }]);
   });
 
   it('escapes untrusted source ids and keeps nulls through COPY', async () => {
     const odd = 'tab\there "quoted" back\\slash\nnewline {brace},comma';
     await store.writeBatch({ history: [row('c1', 131, T0, [odd], { speed: null, status: null })], vessels: [] });
-    const { rows } = await direct.query(`SELECT sources, speed, status, heading FROM "${schema}".positions WHERE key = 'c1'`);
+    const { rows } = await direct.query(`SELECT sources, speed, status, heading FROM "${schema}".positions WHERE report = $1`, [reportColumn('c1')]);
     expect(rows).toEqual([{ sources: [odd], speed: null, status: null, heading: null }]);
   });
 
@@ -101,7 +129,7 @@ describe('Postgres history through PgBouncer (transaction pooling)', () => {
     expect(r).toEqual({ historyInserted: 3, vesselsUpserted: 1, vesselsRejected: 2 });
     expect(store.rejected.invalidMmsi - before).toBe(2);
     expect(await count(`SELECT count(*) AS n FROM "${schema}".vessels WHERE mmsi IN (0, 1073741000, 155)`)).toBe(1);
-    expect(await count(`SELECT count(*) AS n FROM "${schema}".positions WHERE key IN ('m0', 'm10', 'm1')`)).toBe(3);
+    expect(await count(`SELECT count(*) AS n FROM "${schema}".positions WHERE report = ANY($1::bigint[])`, [['m0', 'm10', 'm1'].map(reportColumn)])).toBe(3);
     // a batch of nothing but invalid vessels writes nothing and still says why
     expect(await store.writeBatch({ history: [], vessels: [vessel(0, T0 + 1)] })).toEqual({ historyInserted: 0, vesselsUpserted: 0, vesselsRejected: 1 });
   });
@@ -110,11 +138,11 @@ describe('Postgres history through PgBouncer (transaction pooling)', () => {
     await store.writeBatch({ history: [row('g1', 156, T0, ['rx1']), row('g2', 156, T0 + 1_000, ['rx1', 'rx2'])], vessels: [] });
     const r = await store.writeBatch({ history: [row('g1', 156, T0, ['rx3']), row('g2', 156, T0 + 1_000, ['rx2']), row('g3', 156, T0 + 2_000, ['rx2', 'rx1'])], vessels: [] });
     expect(r.historyInserted).toBe(1);
-    const { rows } = await direct.query(`SELECT key, sources FROM "${schema}".positions WHERE key IN ('g1', 'g2', 'g3') ORDER BY key`);
+    const { rows } = await direct.query(`SELECT report, sources FROM "${schema}".positions WHERE mmsi = 156 ORDER BY ts`);
     expect(rows).toEqual([
-      { key: 'g1', sources: ['rx1', 'rx3'] },
-      { key: 'g2', sources: ['rx1', 'rx2'] },
-      { key: 'g3', sources: ['rx1', 'rx2'] },
+      { report: reportColumn('g1'), sources: ['rx1', 'rx3'] },
+      { report: reportColumn('g2'), sources: ['rx1', 'rx2'] },
+      { report: reportColumn('g3'), sources: ['rx1', 'rx2'] },
     ]);
   });
 
@@ -150,10 +178,10 @@ describe('Postgres history through PgBouncer (transaction pooling)', () => {
     // A year later every partition created today is past retention.
     const later = await store.maintain({ nowMs: now + 400 * DAY, retentionDays: 30 });
     expect(later.dropped).toEqual(expect.arrayContaining(['2013-05-02', '2013-05-04', today]));
-    expect(await count(`SELECT count(*) AS n FROM "${schema}".positions WHERE key IN ('d1', 'd2')`)).toBe(0);
+    expect(await count(`SELECT count(*) AS n FROM "${schema}".positions WHERE report = ANY($1::bigint[])`, [['d1', 'd2'].map(reportColumn)])).toBe(0);
     // A late batch for a dropped day re-creates its partition instead of failing.
     await store.writeBatch({ history: [row('d3', 171, old, ['rx1'])], vessels: [] });
-    expect(await count(`SELECT count(*) AS n FROM "${schema}".positions WHERE key = 'd3'`)).toBe(1);
+    expect(await count(`SELECT count(*) AS n FROM "${schema}".positions WHERE report = $1`, [reportColumn('d3')])).toBe(1);
   });
 
   it('reads a bounded track, oldest first, through the queries', async () => {
@@ -182,6 +210,9 @@ describe('Postgres history through PgBouncer (transaction pooling)', () => {
     expect(nan).toBeInstanceOf(UnrecoverableStoreError);
     const far = await store.writeBatch({ history: [row('e3', 191, 9e15, ['rx1'])], vessels: [] }).catch((e: unknown) => e);
     expect(far).toBeInstanceOf(UnrecoverableStoreError);
+    const badId = await store.writeBatch({ history: [row('e4', 191, T0, ['rx1'], { report: "1'); DROP TABLE x; --" })], vessels: [] }).catch((e: unknown) => e);
+    expect(badId).toBeInstanceOf(UnrecoverableStoreError);
+    expect((badId as Error).message).toMatch(/report id that is not 16 hex digits/);
     expect(await count(`SELECT count(*) AS n FROM "${schema}".positions WHERE mmsi = 191`)).toBe(0);
   });
 

@@ -11,12 +11,15 @@ const MAX_TS = Date.UTC(2100, 0, 1);
 const MAX_VESSEL_SOURCES = 32;
 /** Distinct source lists whose array-literal text is kept (receivers repeat; spoofed ids must not grow memory). */
 const SOURCES_CACHE_MAX = 4_096;
+/** A report id: ingest's 64-bit record key in hex (HistoryRow.report). */
+const REPORT_ID = /^[0-9a-f]{16}$/;
 
 /** One batch of history rows as array literals, one per column (array-literal.ts). */
 interface HistoryColumns {
   count: number;
   ts: string;
-  keys: string;
+  /** report ids as hex text; Postgres turns each into its bigint */
+  reports: string;
   mmsi: string;
   lat: string;
   lon: string;
@@ -41,7 +44,7 @@ export interface PostgresHistoryOptions {
  * tables.
  *
  * History: one INSERT ... SELECT FROM unnest(<one array literal per column>) ON CONFLICT DO
- * NOTHING; only when some reports were already stored (another receiver's copy, a redelivery)
+ * NOTHING on the primary key (mmsi, ts, report); only when some reports were already stored (another receiver's copy, a redelivery)
  * an UPDATE credits the sources they lack. Vessels: one INSERT ... ON CONFLICT over rows sorted
  * by mmsi, so concurrent writers take row locks in the same order and cannot deadlock; upserts
  * of invalid MMSIs (isValidMmsi) are left out and counted.
@@ -112,7 +115,7 @@ export class PostgresHistoryStore implements HistoryStore {
    */
   private historyColumns(rows: readonly HistoryRow[]): HistoryColumns {
     const ts: number[] = new Array(rows.length);
-    let keys = '{';
+    let reports = '{';
     let sources = '{';
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i]!;
@@ -121,16 +124,18 @@ export class PostgresHistoryStore implements HistoryStore {
       if (!Number.isFinite(r.lat) || !Number.isFinite(r.lon) || !Number.isInteger(r.mmsi) || !Number.isInteger(r.msgType)) {
         throw new TypeError(`history row ${r.key} (mmsi ${r.mmsi}) has a non-finite position or a non-integer mmsi or type`);
       }
+      // hex digits need no quoting in an array literal; anything else would fail the whole statement
+      if (!REPORT_ID.test(r.report)) throw new TypeError(`history row ${r.key} (mmsi ${r.mmsi}) has a report id that is not 16 hex digits: ${JSON.stringify(r.report)}`);
       ts[i] = r.ts;
       const sep = i > 0 ? ',' : '';
-      keys += sep + quoteElement(r.key);
+      reports += sep + r.report;
       sources += sep + this.sourcesElement(r.sources);
     }
     const column = <K extends keyof HistoryRow>(k: K) => numberArray(rows.map((r) => r[k] as number | null));
     return {
       count: rows.length,
       ts: numberArray(ts),
-      keys: `${keys}}`,
+      reports: `${reports}}`,
       sources: `${sources}}`,
       mmsi: column('mmsi'),
       lat: column('lat'),
@@ -158,18 +163,20 @@ export class PostgresHistoryStore implements HistoryStore {
   }
 
   private async insertHistory(client: pg.PoolClient, c: HistoryColumns): Promise<number> {
-    // Rows in (key, ts) order, so concurrent writers of overlapping reports take locks in the same
-    // order and cannot deadlock; C collation: the same order under any database collation, and
-    // cheap to compare. rowCount = rows really added (xmax tricks do not work on partitioned tables).
-    // Times convert in float8 (the same result as numeric division: to_timestamp takes float8).
+    // Rows in primary-key order (mmsi, ts, report), so concurrent writers of overlapping reports
+    // take locks in the same order and cannot deadlock; all three are numbers, cheap to sort.
+    // rowCount = rows really added (xmax tricks do not work on partitioned tables). Times convert
+    // in float8 (the same result as numeric division: to_timestamp takes float8); a report id's
+    // 16 hex digits become its bigint through bit(64).
     const inserted = await client.query(
-      `INSERT INTO ${this.s}.positions (ts, key, mmsi, lat, lon, speed, course, heading, status, msg_type, sources)
-       SELECT to_timestamp(x.ts_ms::float8 / 1000), x.key, x.mmsi, x.lat, x.lon, x.speed, x.course, x.heading, x.status, x.msg_type, x.sources::text[]
-       FROM unnest($1::bigint[], $2::text[], $3::integer[], $4::double precision[], $5::double precision[], $6::real[], $7::real[], $8::real[], $9::smallint[], $10::smallint[], $11::text[])
-         AS x(ts_ms, key, mmsi, lat, lon, speed, course, heading, status, msg_type, sources)
-       ORDER BY x.key COLLATE "C", x.ts_ms
-       ON CONFLICT (key, ts) DO NOTHING`,
-      [c.ts, c.keys, c.mmsi, c.lat, c.lon, c.speed, c.course, c.heading, c.status, c.msgType, c.sources],
+      `INSERT INTO ${this.s}.positions (ts, report, mmsi, lat, lon, speed, course, heading, status, msg_type, sources)
+       SELECT to_timestamp(x.ts_ms::float8 / 1000), x.report, x.mmsi, x.lat, x.lon, x.speed, x.course, x.heading, x.status, x.msg_type, x.sources::text[]
+       FROM (SELECT u.*, ('x' || u.report_hex)::bit(64)::bigint AS report
+             FROM unnest($1::bigint[], $2::text[], $3::integer[], $4::double precision[], $5::double precision[], $6::real[], $7::real[], $8::real[], $9::smallint[], $10::smallint[], $11::text[])
+               AS u(ts_ms, report_hex, mmsi, lat, lon, speed, course, heading, status, msg_type, sources)) AS x
+       ORDER BY x.mmsi, x.ts_ms, x.report
+       ON CONFLICT (mmsi, ts, report) DO NOTHING`,
+      [c.ts, c.reports, c.mmsi, c.lat, c.lon, c.speed, c.course, c.heading, c.status, c.msgType, c.sources],
     );
     const added = inserted.rowCount ?? 0;
     // Every row new: nothing to credit (the common case; skips a join against the index).
@@ -180,14 +187,15 @@ export class PostgresHistoryStore implements HistoryStore {
     await client.query(
       `UPDATE ${this.s}.positions AS p
          SET sources = ARRAY(SELECT DISTINCT s FROM unnest(p.sources || l.sources) AS s ORDER BY s)
-       FROM (SELECT q.key, q.ts, i.src::text[] AS sources
-             FROM unnest($1::bigint[], $2::text[], $3::text[]) AS i(ts_ms, key, src)
-             JOIN ${this.s}.positions AS q ON q.key = i.key AND q.ts = to_timestamp(i.ts_ms::float8 / 1000)
+       FROM (SELECT q.mmsi, q.ts, q.report, i.src::text[] AS sources
+             FROM unnest($1::bigint[], $2::text[], $3::integer[], $4::text[]) AS i(ts_ms, report_hex, mmsi, src)
+             JOIN ${this.s}.positions AS q
+               ON q.mmsi = i.mmsi AND q.ts = to_timestamp(i.ts_ms::float8 / 1000) AND q.report = ('x' || i.report_hex)::bit(64)::bigint
              WHERE NOT (i.src::text[] <@ q.sources)
-             ORDER BY q.key COLLATE "C", q.ts
+             ORDER BY q.mmsi, q.ts, q.report
              FOR UPDATE OF q) AS l
-       WHERE p.key = l.key AND p.ts = l.ts`,
-      [c.ts, c.keys, c.sources],
+       WHERE p.mmsi = l.mmsi AND p.ts = l.ts AND p.report = l.report`,
+      [c.ts, c.reports, c.mmsi, c.sources],
     );
     return added;
   }
