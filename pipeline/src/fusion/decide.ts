@@ -51,8 +51,13 @@ export const defaultDecideSettings: DecideSettings = {
 };
 
 export interface RecentReport {
-  /** history key */
-  key: string;
+  /**
+   * the record key (payload hash); with `ts` it identifies the report for this vessel, as the
+   * history key does. The LRU keeps this flat string from the parsed batch, where the history
+   * key would be a concatenation (a rope of several strings) held for every remembered report.
+   */
+  report: string;
+  /** report time (whole seconds, ms) */
   ts: number;
   /** receive time of the first copy */
   firstRx: number;
@@ -248,7 +253,8 @@ export function decideRecord(record: AisRecordV1, memory: VesselMemory, ctx: Dec
   const base = { reportTs: ts, heard: true, ...(staticFields ? { staticFields } : {}) };
 
   // the same report again: another receiver heard it, or a redelivery
-  const seen = memory.recent.find((r) => r.key === key);
+  // the same report of this vessel: same report time (whole seconds, as in the key) and payload hash
+  const seen = memory.recent.find((r) => r.ts === ts && r.report === record.key);
   if (seen) {
     const late = record.rx - seen.firstRx > s.lateDuplicateMs && !seen.sources.includes(record.src);
     const recent = memory.recent.map((r) => (r === seen ? { ...r, sources: r.sources.includes(record.src) ? r.sources : [...r.sources, record.src] } : r));
@@ -277,7 +283,7 @@ export function decideRecord(record: AisRecordV1, memory: VesselMemory, ctx: Dec
     }
   }
 
-  const recent = remember(memory.recent, { key, ts, firstRx: record.rx, sources: heardBy }, s.recentReports);
+  const recent = remember(memory.recent, { report: record.key, ts, firstRx: record.rx, sources: heardBy }, s.recentReports);
 
   if (state && ts < state.ts) {
     // history keeps it; the live position never moves backwards

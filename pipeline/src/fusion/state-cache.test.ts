@@ -47,7 +47,7 @@ describe('StateCache', () => {
   it('gives back exactly what was set: state with nulls, static data, the newest recent reports', () => {
     const cache = new StateCache(5, {}, { recentReports: 2 });
     const staticData = { shipName: 'AURORA', updatedAt: 900 } as VesselMemory['static'];
-    const report = (key: string, ts: number): RecentReport => ({ key, ts, firstRx: ts + 7, sources: ['s', 't'] });
+    const report = (id: string, ts: number): RecentReport => ({ report: id, ts, firstRx: ts + 7, sources: ['s', 't'] });
     const full: VesselMemory = { state: { ...state(7), lat: -33.5, lon: 151.25, speed: 0, static: staticData }, static: staticData, recent: [report('a', 1), report('b', 2), report('c', 3)] };
     const pending: VesselMemory = { state: null, static: staticData, recent: [] };
     cache.set(7, full);

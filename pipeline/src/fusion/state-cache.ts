@@ -27,8 +27,8 @@ export class StateCache {
   private sources: (readonly string[] | undefined)[] = [];
   private statics: VesselMemory['static'][] = [];
   private recentCount = new Uint8Array(0);
-  /** per slot × recentReports: the history key and sources of each recent report */
-  private recentKey: (string | undefined)[] = [];
+  /** per slot × recentReports: the record key and sources of each recent report */
+  private recentReport: (string | undefined)[] = [];
   private recentSources: (readonly string[] | undefined)[] = [];
   /** one shared `[source]` array per source: most vessels and reports are heard by one receiver */
   private readonly single = new Map<string, readonly string[]>();
@@ -132,7 +132,7 @@ export class StateCache {
     this.statics[slot] = null;
     const r = slot * this.recentReports;
     for (let i = 0; i < this.recentReports; i++) {
-      this.recentKey[r + i] = undefined;
+      this.recentReport[r + i] = undefined;
       this.recentSources[r + i] = undefined;
     }
     this.recentCount[slot] = 0;
@@ -166,7 +166,7 @@ export class StateCache {
     const r = slot * this.recentReports;
     for (let i = 0; i < this.recentReports; i++) {
       const report = i < keep ? memory.recent[from + i]! : undefined;
-      this.recentKey[r + i] = report?.key;
+      this.recentReport[r + i] = report?.report;
       this.recentSources[r + i] = report ? this.shared(report.sources) : undefined;
       if (report) {
         n[o + NUMBERS + 2 * i] = report.firstRx;
@@ -212,7 +212,7 @@ export class StateCache {
     const recent: RecentReport[] = new Array<RecentReport>(count);
     const r = slot * this.recentReports;
     for (let i = 0; i < count; i++) {
-      recent[i] = { key: this.recentKey[r + i]!, ts: n[o + NUMBERS + 2 * i + 1]!, firstRx: n[o + NUMBERS + 2 * i]!, sources: this.recentSources[r + i]! };
+      recent[i] = { report: this.recentReport[r + i]!, ts: n[o + NUMBERS + 2 * i + 1]!, firstRx: n[o + NUMBERS + 2 * i]!, sources: this.recentSources[r + i]! };
     }
     return { state, static: statics, recent };
   }
