@@ -15,10 +15,12 @@
  * offered rate and measures the latency from the updates fusion publishes).
  * Prints figures; asserts nothing. Env: BENCH_RECORDS (default 200000), BENCH_SECONDS (10),
  * BENCH_RATE (10000), BENCH_BATCH_MESSAGES (default: that of AISFLOW_FUSION_BATCH_MAX_MESSAGES),
- * BENCH_MAX_ACK_PENDING (default: that of AISFLOW_FUSION_MAX_ACK_PENDING), BENCH_PHASES (e2e,latency,rss: the fusion phases to run),
+ * BENCH_MAX_ACK_PENDING (default: that of AISFLOW_FUSION_MAX_ACK_PENDING), BENCH_MAX_IN_FLIGHT_BYTES
+ * (default: that of AISFLOW_FUSION_MAX_IN_FLIGHT_BYTES), BENCH_PHASES (e2e,latency,rss: the fusion phases to run),
  * BENCH_FUSION_CPU_PROF (a directory: the fusion process writes a --cpu-prof there),
  * BENCH_FUSION_NODE_ARGS (extra node flags for the fusion process, e.g. V8 heap sizes),
  * BENCH_SMAPS (a file: the fusion process copies its /proc/self/smaps there when RSS is taken),
+ * BENCH_SETTLE_SECONDS (15: idle time before RSS is taken a second time),
  * BENCH_FUSION_ALLOCATOR (jemalloc, the default when Debian's libjemalloc2 is installed, as in the
  * image scripts/image/Dockerfile; or glibc), BENCH_FUSION_RUNTIME (bundle, the default: the fusion
  * process runs this script bundled to JavaScript as the image runs aisflow; or tsx).
@@ -51,10 +53,13 @@ const PARTITIONS = 16;
 const PER_MESSAGE = 250;
 const RSS_VESSELS = 250_000;
 const BATCH_MESSAGES = Number(process.env.BENCH_BATCH_MESSAGES ?? FusionEnv.properties.AISFLOW_FUSION_BATCH_MAX_MESSAGES.default);
+const MAX_IN_FLIGHT_BYTES = Number(process.env.BENCH_MAX_IN_FLIGHT_BYTES ?? FusionEnv.properties.AISFLOW_FUSION_MAX_IN_FLIGHT_BYTES.default);
 const MAX_ACK_PENDING = Number(process.env.BENCH_MAX_ACK_PENDING ?? FusionEnv.properties.AISFLOW_FUSION_MAX_ACK_PENDING.default);
 const PHASES = new Set((process.env.BENCH_PHASES ?? 'e2e,latency,rss').split(','));
 /** bounded waits: a stuck phase is reported, not waited for forever */
 const PHASE_TIMEOUT_MS = 120_000;
+/** how long the fusion process idles before its RSS is taken again (BENCH_SETTLE_SECONDS) */
+const SETTLE_MS = Number(process.env.BENCH_SETTLE_SECONDS ?? 15) * 1000;
 const redisUrl = process.env.AISFLOW_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const pgbouncerUrl = process.env.AISFLOW_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:6433/postgres';
 
@@ -163,7 +168,7 @@ async function fusionProcess(r: Role): Promise<void> {
         startedAt = performance.now();
         worker = await FusionWorker.start({
           nc, names: r.names, partitions: PARTITIONS, memberId: 'bench', heartbeatMs: 1_000, memberTtlMs: 5_000, maxAckPending: MAX_ACK_PENDING, ackWaitMs: 30_000,
-          batchMaxMessages: BATCH_MESSAGES, retryDelayMs: 500, maxDeliver: 5, lruSize: RSS_VESSELS,
+          batchMaxMessages: BATCH_MESSAGES, maxInFlightBytes: MAX_IN_FLIGHT_BYTES, retryDelayMs: 500, maxDeliver: 5, lruSize: RSS_VESSELS,
           decide: { ...defaultDecideSettings, maxAgeMs: 48 * 3_600_000 }, trust: defaultTrustSettings,
           breakerFailures: 5, breakerHalfOpenMs: 1_000, sourcesIntervalMs: 5_000,
           live: stores.live, history: stores.history, metrics, logger: quietLogger(), clock: systemClock,
@@ -194,7 +199,12 @@ async function fusionProcess(r: Role): Promise<void> {
         global.gc?.();
         const mem = process.memoryUsage();
         if (process.env.BENCH_SMAPS) writeFileSync(process.env.BENCH_SMAPS, readFileSync('/proc/self/smaps'));
-        return { rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external, lru: await value(metrics.lruEntries, '') };
+        // VmHWM: the most the process ever held, i.e. the peak of the drain just done
+        const peak = Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) * 1024;
+        // V8's memory reducer and jemalloc's dirty-page decay hand freed pages back ~10 s after a
+        // burst: what an idle process holds after that is its steady size with this LRU
+        await sleep(SETTLE_MS);
+        return { rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external, lru: await value(metrics.lruEntries, ''), peak, settledRss: process.memoryUsage().rss };
       }
       case 'stop':
         await worker?.stop();
@@ -397,7 +407,7 @@ async function coordinator(): Promise<void> {
   const role: Role = { names, id };
   const publisher = child('publisher', role);
   const fusion = child('fusion', role);
-  console.log(`bench:fusion  records=${fmt(RECORDS)} partitions=${PARTITIONS} records/message=${PER_MESSAGE} cpus=2 (shared) fusion malloc=${ALLOCATOR} runtime=${RUNTIME}`);
+  console.log(`bench:fusion  records=${fmt(RECORDS)} partitions=${PARTITIONS} records/message=${PER_MESSAGE} cpus=2 (shared) fusion malloc=${ALLOCATOR} runtime=${RUNTIME} in-flight=${fmt(MAX_IN_FLIGHT_BYTES / 1024)} KiB`);
   try {
     await rawLimits(nc, names, id, () => publisher.ask({ cmd: 'fill', records: RECORDS, vessels: Math.min(50_000, RECORDS), baseMmsi: 200_000_000, ageMs: 3_600_000 }));
 
@@ -440,11 +450,12 @@ async function coordinator(): Promise<void> {
       await publisher.ask({ cmd: 'fill', records: RSS_VESSELS, vessels: RSS_VESSELS, baseMmsi: 400_000_000, ageMs: 600_000 });
       expected += RSS_VESSELS;
       const after = await fusion.ask<Drained>({ cmd: 'drained', target: expected });
-      const mem = await fusion.ask<{ rss: number; heapUsed: number; heapTotal: number; external: number; lru: number }>({ cmd: 'memory' });
+      const mem = await fusion.ask<{ rss: number; heapUsed: number; heapTotal: number; external: number; lru: number; peak: number; settledRss: number }>({ cmd: 'memory' });
       line(
         'fusion process RSS / V8 heap used / heap total / external, LRU full',
         `${fmt(mem.rss / 1_048_576)} / ${fmt(mem.heapUsed / 1_048_576)} / ${fmt(mem.heapTotal / 1_048_576)} / ${fmt(mem.external / 1_048_576)} MB (${fmt(mem.lru)} vessels in the LRU${after.done < expected ? `; drain timed out at ${fmt(after.done)} of ${fmt(expected)}` : ''})`,
       );
+      line('  fusion RSS: peak of the whole run (VmHWM), after idling', `${fmt(mem.peak / 1_048_576)} MB, ${fmt(mem.settledRss / 1_048_576)} MB after ${SETTLE_MS / 1000} s`);
     }
   } finally {
     await fusion.ask({ cmd: 'stop' }).catch((err: unknown) => console.error('fusion stop:', err));

@@ -35,6 +35,12 @@ export const FusionEnv = Type.Object({
    * with 256 (40-42k against 36-39k records/s, RSS 415-446 against 419-477 MB).
    */
   AISFLOW_FUSION_MAX_ACK_PENDING: Type.Integer({ minimum: 1, maximum: 100_000, default: 32 }),
+  /**
+   * Bytes of JetStream messages a member holds between pulling and acking, over all its
+   * partitions, before it waits to take the next batch: the bound on fusion's working memory
+   * under a backlog (~10x this in heap). 4 MiB is ~18,000 records, enough to keep both stores busy.
+   */
+  AISFLOW_FUSION_MAX_IN_FLIGHT_BYTES: Type.Integer({ minimum: 65_536, maximum: 1_073_741_824, default: 4_194_304 }),
   /** JetStream messages folded into one store write at most */
   AISFLOW_FUSION_BATCH_MAX_MESSAGES: Type.Integer({ minimum: 1, maximum: 10_000, default: 64 }),
   /** unacknowledged messages are redelivered after this (ms) */

@@ -25,6 +25,7 @@ function fakeMsg(seq: number, deliveryCount: number, records: AisRecordV1[], log
   return {
     info: { streamSequence: seq, deliveryCount, timestampNanos: T0 * 1e6 },
     headers: undefined,
+    data: new TextEncoder().encode(data),
     json: () => JSON.parse(data) as unknown,
     string: () => data,
     ack: () => log.push(`ack ${seq}/${deliveryCount}`),
@@ -32,7 +33,7 @@ function fakeMsg(seq: number, deliveryCount: number, records: AisRecordV1[], log
   } as unknown as JsMsg;
 }
 
-function setup() {
+function setup(options: { maxInFlightBytes?: number } = {}) {
   let now = T0 + 60_000;
   const clock: Clock = { now: () => now };
   const stores = memoryStores();
@@ -44,6 +45,7 @@ function setup() {
   const processor = new BatchProcessor({
     live: stores.live, history: stores.history, nc, js: {} as JetStreamClient, names, metrics: metrics.metrics, logger: quietLogger(), clock,
     cache: new StateCache(1_000), trust, decide: defaultDecideSettings, redisBreaker: breaker(), postgresBreaker: breaker(), maxDeliver: 5, retryDelayMs: 0,
+    ...options,
   });
   return { processor, stores, trust, published, registry: metrics.registry, advance: (ms: number) => (now += ms), now: () => now };
 }
@@ -112,6 +114,40 @@ describe('BatchProcessor', () => {
     expect(published.map((p) => (JSON.parse(p) as { mmsi: number }[]).map((u) => u.mmsi))).toEqual([[42]]);
     expect(log).toEqual([]); // not acked before Postgres has it
     releasePostgres();
+    await processor.settled(0);
+    expect(log).toEqual(['ack 1/1']);
+  });
+
+  it('holds the next batch of any partition while the in-flight byte budget is taken, until an ack frees it', async () => {
+    const first = fakeMsg(1, 1, [pos(42, T0, 'rx', 'a')], []);
+    const { processor, stores, published } = setup({ maxInFlightBytes: first.data.length + 10 });
+    const log: string[] = [];
+    let releasePostgres!: () => void;
+    const postgresGate = new Promise<void>((r) => (releasePostgres = r));
+    const write = stores.history.writeBatch.bind(stores.history);
+    stores.history.writeBatch = async (batch) => {
+      await postgresGate;
+      return write(batch);
+    };
+    // the first batch fits the budget; it goes to Redis and waits for Postgres
+    await processor.handle(0, [fakeMsg(1, 1, [pos(42, T0, 'rx', 'a')], log)]);
+    // another partition's batch does not fit beside it: not even parsed until the ack
+    let secondDone = false;
+    const second = processor.handle(1, [fakeMsg(2, 1, [pos(43, T0, 'rx', 'b')], log)]).then(() => (secondDone = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(secondDone).toBe(false);
+    expect(published).toHaveLength(1);
+    releasePostgres();
+    await second;
+    await processor.settled(1);
+    expect(log).toEqual(['ack 1/1', 'ack 2/1']);
+    expect(published).toHaveLength(2);
+  });
+
+  it('takes a batch larger than the whole budget when nothing else is in flight', async () => {
+    const { processor } = setup({ maxInFlightBytes: 16 });
+    const log: string[] = [];
+    await processor.handle(0, [fakeMsg(1, 1, [pos(42, T0, 'rx', 'a'), pos(43, T0, 'rx', 'b')], log)]);
     await processor.settled(0);
     expect(log).toEqual(['ack 1/1']);
   });

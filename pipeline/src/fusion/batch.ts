@@ -63,11 +63,14 @@ export interface BatchDeps {
   /** stream sequences remembered as committed, and as written (a redelivery of one is acked at once) @default 20000 */
   committedMemory?: number;
   /**
-   * Records in Redis whose Postgres write is still pending, over all partitions, before `handle`
-   * waits: bounds memory under a backlog while small batches at a steady rate never wait.
-   * @default 20000
+   * Message bytes taken from JetStream and not yet acked or nak'ed, over all partitions, past
+   * which `handle` waits before parsing the next batch. A parsed record with everything fusion
+   * derives from it (memories, rows, states, the payloads built for the stores) is ~10x its
+   * JSON, and every owned partition has a batch on the way at once under a backlog: without
+   * this bound a member draining 16 partitions held ~70,000 records (~480 MB of heap). One batch
+   * alone always goes, whatever its size. @default 4194304
    */
-  maxPendingRecords?: number;
+  maxInFlightBytes?: number;
 }
 
 interface PendingWrite {
@@ -110,8 +113,9 @@ export class BatchProcessor {
   private readonly written = new Set<number>();
   /** per partition: batches in Redis and committed whose Postgres write (then ack) is pending */
   private readonly pending = new Map<number, Set<Promise<void>>>();
-  private readonly allPending = new Set<Promise<void>>();
-  private pendingRecords = 0;
+  /** see maxInFlightBytes; the waiters re-check on every release */
+  private inFlightBytes = 0;
+  private admissionWaiters: Array<() => void> = [];
   /** per partition: the apply in progress (decide → Redis → commit runs one at a time per partition) */
   private readonly applying = new Map<number, Promise<unknown>>();
 
@@ -121,33 +125,56 @@ export class BatchProcessor {
    * Handles one pulled batch of one partition. Resolves once the batch is decided, in Redis,
    * committed to fusion's memory and published as live updates; its Postgres write goes on in
    * the background and its messages are acked (or nak'ed) when that ends, so the partition's next
-   * batch is not held behind a Postgres commit. Past `maxPendingRecords` records waiting for
-   * Postgres it waits too. Never throws; `settled()` waits for the acks.
+   * batch is not held behind a Postgres commit. It first waits while the process holds
+   * `maxInFlightBytes` of batches. Never throws; `settled()` waits for the acks.
    */
   async handle(partition: number, msgs: JsMsg[]): Promise<void> {
-    const parsed: ParsedMessage[] = [];
-    for (const msg of msgs) {
-      if (this.written.has(msg.info.streamSequence)) {
-        // both stores have it and its effects are committed: a redelivery changes nothing
-        msg.ack();
-        this.d.logger.debug({ partition, seq: msg.info.streamSequence }, 'redelivery of a written message acked');
-        continue;
-      }
-      const p = await this.parse(partition, msg);
-      if (p) parsed.push(p);
-    }
-    if (parsed.length > 0) {
-      const ctx = extractTraceContext(parsed[0]!.msg.headers);
-      await tracer.startActiveSpan('fusion.batch', { attributes: { 'aisflow.partition': partition, 'aisflow.messages': parsed.length } }, ctx, async (span) => {
-        try {
-          await this.handleParsed(partition, parsed);
-        } finally {
-          span.end();
+    let bytes = 0;
+    for (const msg of msgs) bytes += msg.data.length;
+    await this.admit(bytes);
+    let settled: Promise<void> = Promise.resolve();
+    try {
+      const parsed: ParsedMessage[] = [];
+      for (const msg of msgs) {
+        if (this.written.has(msg.info.streamSequence)) {
+          // both stores have it and its effects are committed: a redelivery changes nothing
+          msg.ack();
+          this.d.logger.debug({ partition, seq: msg.info.streamSequence }, 'redelivery of a written message acked');
+          continue;
         }
-      });
+        const p = await this.parse(partition, msg);
+        if (p) parsed.push(p);
+      }
+      if (parsed.length > 0) {
+        const ctx = extractTraceContext(parsed[0]!.msg.headers);
+        // an object, not the promise itself: an async function's returned promise would be awaited
+        ({ settled } = await tracer.startActiveSpan('fusion.batch', { attributes: { 'aisflow.partition': partition, 'aisflow.messages': parsed.length } }, ctx, async (span) => {
+          try {
+            return await this.handleParsed(partition, parsed);
+          } finally {
+            span.end();
+          }
+        }));
+      }
+    } finally {
+      void settled.finally(() => this.release(bytes));
     }
-    const max = this.d.maxPendingRecords ?? 20_000;
-    while (this.pendingRecords > max && this.allPending.size > 0) await Promise.race(this.allPending);
+  }
+
+  /** Waits until `bytes` more fit in the in-flight budget (or nothing else is in flight), then takes them. */
+  private async admit(bytes: number): Promise<void> {
+    const max = this.d.maxInFlightBytes ?? 4 * 1_048_576;
+    while (this.inFlightBytes > 0 && this.inFlightBytes + bytes > max) {
+      await new Promise<void>((resolve) => this.admissionWaiters.push(resolve));
+    }
+    this.inFlightBytes += bytes;
+  }
+
+  private release(bytes: number): void {
+    this.inFlightBytes -= bytes;
+    const waiters = this.admissionWaiters;
+    this.admissionWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   /** Resolves when every batch of the partition handed to `handle` so far is acked or nak'ed. */
@@ -155,36 +182,32 @@ export class BatchProcessor {
     for (let set = this.pending.get(partition); set && set.size > 0; set = this.pending.get(partition)) await Promise.all(set);
   }
 
-  private track(partition: number, records: number, done: Promise<void>): void {
+  private track(partition: number, done: Promise<void>): Promise<void> {
     let set = this.pending.get(partition);
     if (!set) this.pending.set(partition, (set = new Set()));
-    this.pendingRecords += records;
-    const tracked = done.finally(() => {
-      set.delete(tracked);
-      this.allPending.delete(tracked);
-      this.pendingRecords -= records;
-    });
+    const tracked = done.finally(() => set.delete(tracked));
     set.add(tracked);
-    this.allPending.add(tracked);
+    return tracked;
   }
 
-  private async handleParsed(partition: number, parsed: ParsedMessage[]): Promise<void> {
+  /** Resolves once the batch is in Redis; `settled` once its messages are acked or nak'ed. */
+  private async handleParsed(partition: number, parsed: ParsedMessage[]): Promise<{ settled: Promise<void> }> {
     let postgres: Promise<number>;
     const records = parsed.length === 1 ? parsed[0]!.records : concat(parsed, (p) => p.records);
     try {
       ({ postgres } = await this.apply(partition, records, parsed));
     } catch (err) {
       await this.failed(partition, parsed, err);
-      return;
+      return { settled: Promise.resolve() };
     }
-    this.track(
+    const settled = this.track(
       partition,
-      records.length,
       postgres.then(
         () => this.acked(parsed),
         (err: unknown) => this.failed(partition, parsed, err),
       ),
     );
+    return { settled };
   }
 
   /** A batch failed in either store: nak an outage, split anything else to find the poison. */

@@ -31,6 +31,8 @@ export interface FusionWorkerOptions {
   maxAckPending: number;
   ackWaitMs: number;
   batchMaxMessages: number;
+  /** see BatchDeps.maxInFlightBytes */
+  maxInFlightBytes?: number;
   retryDelayMs: number;
   maxDeliver: number;
   lruSize: number;
@@ -90,6 +92,7 @@ export class FusionWorker {
       postgresBreaker: this.breakers.postgres,
       maxDeliver: o.maxDeliver,
       retryDelayMs: o.retryDelayMs,
+      ...(o.maxInFlightBytes !== undefined ? { maxInFlightBytes: o.maxInFlightBytes } : {}),
     });
   }
 
