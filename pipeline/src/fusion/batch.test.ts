@@ -50,6 +50,18 @@ function setup(options: { maxInFlightBytes?: number } = {}) {
   return { processor, stores, trust, published, registry: metrics.registry, advance: (ms: number) => (now += ms), now: () => now };
 }
 
+/** Holds every Postgres write of the memory stores until the returned function is called. */
+function holdPostgres(stores: ReturnType<typeof memoryStores>): () => void {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const write = stores.history.writeBatch.bind(stores.history);
+  stores.history.writeBatch = async (batch) => {
+    await gate;
+    return write(batch);
+  };
+  return release;
+}
+
 describe('BatchProcessor', () => {
   it('counts trust effects once when a written message is delivered again, even 40 s later', async () => {
     const { processor, trust, advance, now } = setup();
@@ -103,13 +115,7 @@ describe('BatchProcessor', () => {
   it('publishes the live update and takes the next batch once Redis has the state; acks after Postgres', async () => {
     const { processor, stores, published } = setup();
     const log: string[] = [];
-    let releasePostgres!: () => void;
-    const postgresGate = new Promise<void>((r) => (releasePostgres = r));
-    const write = stores.history.writeBatch.bind(stores.history);
-    stores.history.writeBatch = async (batch) => {
-      await postgresGate;
-      return write(batch);
-    };
+    const releasePostgres = holdPostgres(stores);
     await processor.handle(0, [fakeMsg(1, 1, [pos(42, T0, 'rx', 'a')], log)]);
     expect(published.map((p) => (JSON.parse(p) as { mmsi: number }[]).map((u) => u.mmsi))).toEqual([[42]]);
     expect(log).toEqual([]); // not acked before Postgres has it
@@ -122,13 +128,7 @@ describe('BatchProcessor', () => {
     const first = fakeMsg(1, 1, [pos(42, T0, 'rx', 'a')], []);
     const { processor, stores, published } = setup({ maxInFlightBytes: first.data.length + 10 });
     const log: string[] = [];
-    let releasePostgres!: () => void;
-    const postgresGate = new Promise<void>((r) => (releasePostgres = r));
-    const write = stores.history.writeBatch.bind(stores.history);
-    stores.history.writeBatch = async (batch) => {
-      await postgresGate;
-      return write(batch);
-    };
+    const releasePostgres = holdPostgres(stores);
     // the first batch fits the budget; it goes to Redis and waits for Postgres
     await processor.handle(0, [fakeMsg(1, 1, [pos(42, T0, 'rx', 'a')], log)]);
     // another partition's batch does not fit beside it: not even parsed until the ack
