@@ -28,7 +28,7 @@
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { pipeline as streamPipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
@@ -83,6 +83,8 @@ type Request =
   | { cmd: 'drained'; target: number }
   | { cmd: 'memory' }
   | { cmd: 'stop' }
+  | { cmd: 'loop-reset' }
+  | { cmd: 'loop-delay' }
   | { cmd: 'fill'; records: number; vessels: number; baseMmsi: number; ageMs: number }
   | { cmd: 'paced'; rate: number; seconds: number };
 
@@ -161,6 +163,7 @@ async function fusionProcess(r: Role): Promise<void> {
   const value = async (h: { get(): Promise<{ values: { value: number; metricName?: string; labels: Record<string, unknown> }[] }> }, suffix: string, store?: string) =>
     (await h.get()).values.filter((v) => (v.metricName ?? '').endsWith(suffix) && (!store || v.labels.store === store)).reduce((a, v) => a + v.value, 0);
   let startedAt = 0;
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   serve(async (req) => {
     switch (req.cmd) {
       case 'start': {
@@ -192,6 +195,16 @@ async function fusionProcess(r: Role): Promise<void> {
           postgres: { sum: await value(metrics.storeWriteDuration, '_sum', 'postgres'), n: await value(metrics.storeWriteDuration, '_count', 'postgres') },
           cpu: process.cpuUsage(),
         };
+      }
+      case 'loop-reset':
+        // how long the fusion process's event loop was held up: a GC pause or a long synchronous
+        // step delays every partition's next batch and every update at once
+        loopDelay.reset();
+        loopDelay.enable();
+        return null;
+      case 'loop-delay': {
+        loopDelay.disable();
+        return { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
       }
       case 'memory': {
         global.gc?.();
@@ -440,9 +453,12 @@ async function coordinator(): Promise<void> {
 
     if (PHASES.has('latency')) {
       // 5. latency at an offered RATE records/s
+      await fusion.ask({ cmd: 'loop-reset' });
       const lat = await publisher.ask<{ offered: number; sent: number; seen: number; p50: number; p99: number; max: number; warmP99: number }>({ cmd: 'paced', rate: RATE, seconds: SECONDS });
+      const loop = await fusion.ask<{ p50: number; p99: number; max: number }>({ cmd: 'loop-delay' });
       expected += lat.sent;
       line(`offered ${fmt(lat.offered)} records/s (asked ${fmt(RATE)}) for ${SECONDS} s: p50 / p99 / max`, `${lat.p50} / ${lat.p99} / ${lat.max} ms (${fmt(lat.seen)} of ${fmt(lat.sent)} seen; p99 after the first 2 s ${lat.warmP99} ms)`);
+      line('  fusion event-loop delay meanwhile: p50 / p99 / max', `${loop.p50.toFixed(1)} / ${loop.p99.toFixed(1)} / ${loop.max.toFixed(1)} ms`);
     }
 
     if (PHASES.has('rss')) {
