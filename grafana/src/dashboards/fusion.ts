@@ -109,6 +109,19 @@ export function fusionDashboard() {
             thresholds: stepsLowBad(0.5, 0.8),
           }),
           timeSeries({
+            title: 'In-flight bytes',
+            description: 'Message bytes each pod holds between taking a batch and its ack. Bounded by AISFLOW_FUSION_MAX_IN_FLIGHT_BYTES (4 MiB by default), which bounds fusion\'s working memory under a backlog.',
+            unit: 'bytes',
+            queries: [{ expr: `sum by (pod) (aisflow_fusion_in_flight_bytes{${SEL}})`, legend: '{{pod}}' }],
+          }),
+          timeSeries({
+            title: 'Batches waiting for the in-flight budget',
+            description: 'Batches per second that waited for the in-flight byte budget before being decided. Waiting while the consumer lag grows means the pod works at its memory bound: add pods, or raise the budget together with the memory limit.',
+            unit: 'ops',
+            min: 0,
+            queries: [{ expr: `sum by (pod) (rate(aisflow_fusion_admission_waits_total{${SEL}}[${R}]))`, legend: '{{pod}}' }],
+          }),
+          timeSeries({
             title: 'LRU entries',
             description: 'Vessel states held in each pod\'s LRU.',
             unit: 'short',

@@ -126,7 +126,8 @@ describe('BatchProcessor', () => {
 
   it('holds the next batch of any partition while the in-flight byte budget is taken, until an ack frees it', async () => {
     const first = fakeMsg(1, 1, [pos(42, T0, 'rx', 'a')], []);
-    const { processor, stores, published } = setup({ maxInFlightBytes: first.data.length + 10 });
+    const { processor, stores, published, registry } = setup({ maxInFlightBytes: first.data.length + 10 });
+    const metric = async (name: string) => (await registry.getSingleMetric(name)!.get()).values[0]?.value;
     const log: string[] = [];
     const releasePostgres = holdPostgres(stores);
     // the first batch fits the budget; it goes to Redis and waits for Postgres
@@ -137,11 +138,15 @@ describe('BatchProcessor', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(secondDone).toBe(false);
     expect(published).toHaveLength(1);
+    expect(await metric('aisflow_fusion_in_flight_bytes')).toBe(first.data.length);
+    expect(await metric('aisflow_fusion_admission_waits_total')).toBe(1);
     releasePostgres();
     await second;
     await processor.settled(1);
     expect(log).toEqual(['ack 1/1', 'ack 2/1']);
     expect(published).toHaveLength(2);
+    await new Promise((r) => setTimeout(r, 0)); // the release runs after the ack
+    expect(await metric('aisflow_fusion_in_flight_bytes')).toBe(0);
   });
 
   it('takes a batch larger than the whole budget when nothing else is in flight', async () => {

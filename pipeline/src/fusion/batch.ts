@@ -164,14 +164,17 @@ export class BatchProcessor {
   /** Waits until `bytes` more fit in the in-flight budget (or nothing else is in flight), then takes them. */
   private async admit(bytes: number): Promise<void> {
     const max = this.d.maxInFlightBytes ?? 4 * 1_048_576;
+    if (this.inFlightBytes > 0 && this.inFlightBytes + bytes > max) this.d.metrics.admissionWaits.inc();
     while (this.inFlightBytes > 0 && this.inFlightBytes + bytes > max) {
       await new Promise<void>((resolve) => this.admissionWaiters.push(resolve));
     }
     this.inFlightBytes += bytes;
+    this.d.metrics.inFlightBytes.set(this.inFlightBytes);
   }
 
   private release(bytes: number): void {
     this.inFlightBytes -= bytes;
+    this.d.metrics.inFlightBytes.set(this.inFlightBytes);
     const waiters = this.admissionWaiters;
     this.admissionWaiters = [];
     for (const wake of waiters) wake();

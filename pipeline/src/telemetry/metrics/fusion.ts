@@ -58,6 +58,10 @@ export interface FusionMetrics {
   naks: Counter<'reason'>;
   /** not in the common catalogue: live updates published on core NATS for the API's SSE stream */
   updatesPublished: Counter;
+  /** message bytes between taking a batch and its ack, against AISFLOW_FUSION_MAX_IN_FLIGHT_BYTES */
+  inFlightBytes: Gauge;
+  /** batches that waited for the in-flight budget before being decided */
+  admissionWaits: Counter;
 }
 
 /** Every fusion metric, on the process's own registry (no module singletons). */
@@ -125,5 +129,7 @@ export function createFusionMetrics(registry: Registry): FusionMetrics {
     redisMode: new Gauge({ name: 'aisflow_fusion_redis_mode', help: '1 for the live-state encoding in use (json = RedisJSON, hash otherwise)', labelNames: ['mode'] as const, registers }),
     naks: new Counter({ name: 'aisflow_fusion_naks_total', help: 'JetStream messages handed back for a later retry', labelNames: ['reason'] as const, registers }),
     updatesPublished: new Counter({ name: 'aisflow_fusion_updates_published_total', help: 'Live vessel updates published for the API', registers }),
+    inFlightBytes: new Gauge({ name: 'aisflow_fusion_in_flight_bytes', help: 'Bytes of JetStream messages taken and not yet acked or nak\'ed (bounded by AISFLOW_FUSION_MAX_IN_FLIGHT_BYTES)', registers }),
+    admissionWaits: new Counter({ name: 'aisflow_fusion_admission_waits_total', help: 'Batches that waited for the in-flight byte budget before being decided', registers }),
   };
 }
