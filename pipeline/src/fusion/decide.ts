@@ -252,8 +252,8 @@ export function decideRecord(record: AisRecordV1, memory: VesselMemory, ctx: Dec
   };
   const base = { reportTs: ts, heard: true, ...(staticFields ? { staticFields } : {}) };
 
-  // the same report again: another receiver heard it, or a redelivery
-  // the same report of this vessel: same report time (whole seconds, as in the key) and payload hash
+  // the same report again (another receiver heard it, or a redelivery): the same report time
+  // (whole seconds, as in the history key) and payload hash
   const seen = memory.recent.find((r) => r.ts === ts && r.report === record.key);
   if (seen) {
     const late = record.rx - seen.firstRx > s.lateDuplicateMs && !seen.sources.includes(record.src);
