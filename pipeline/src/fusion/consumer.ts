@@ -1,11 +1,11 @@
-import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { subjects, type NatsNames } from '../shared/subjects.js';
 import type { Logger } from '../telemetry/logger.js';
 
 /**
- * One partition's durable pull consumer. Messages arrive through the client's `consume()`
- * callback into a buffer; one loop takes up to `batchMaxMessages` at a time and hands them to
+ * One partition's durable pull consumer. Messages arrive through bounded pull requests
+ * (`fetch`, see `pull`) into a buffer; one loop takes up to `batchMaxMessages` at a time and hands them to
  * `handle`, which acks or naks each. Batches grow with the load by themselves: while a batch is
  * being written the next one accumulates. The server's `max_ack_pending` bounds what is held.
  *
@@ -70,14 +70,22 @@ export function batchLength(buffer: readonly { data: { length: number } }[], max
   return take;
 }
 
+/**
+ * How long one pull request may wait at the server. A stop or pause lets the pull in progress
+ * run out (messages arriving meanwhile are handed straight back), so this bounds how long a
+ * stop takes. The client gives a pull up after two missed idle heartbeats (half this each): 2 s
+ * of silence, which a busy event loop on a shared machine does not reach; at 1 s it did.
+ */
+const FETCH_EXPIRES_MS = 2_000;
+
 export class PartitionConsumer {
   private buffer: JsMsg[] = [];
-  private messages: ConsumerMessages | undefined;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
+  /** the pull loop while it runs (one at a time) */
+  private fetching: Promise<void> | undefined;
   private running = false;
   private paused = false;
-  private pulling = false;
 
   constructor(private readonly o: PartitionConsumerOptions) {}
 
@@ -96,7 +104,7 @@ export class PartitionConsumer {
     for (let attempt = 0; this.running; attempt++) {
       try {
         await ensurePartitionConsumer(this.o.jsm, this.o.names, this.o.partition, this.o);
-        if (!this.paused) await this.pull();
+        this.pull();
         return;
       } catch (err) {
         if (attempt === 0) this.o.logger.warn({ err, partition: this.o.partition }, 'cannot create the partition consumer yet; retrying');
@@ -109,58 +117,72 @@ export class PartitionConsumer {
   pause(): void {
     if (this.paused) return;
     this.paused = true;
-    this.stopPulling();
+    this.handBack();
   }
 
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    if (this.running) this.pull().catch((err: unknown) => this.o.logger.error({ err, partition: this.o.partition }, 'could not resume pulling'));
+    if (this.running) this.pull();
   }
 
   /** Stops pulling, finishes (and acks) the batch in hand, hands the rest back. */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    this.stopPulling();
+    this.handBack();
     this.wake?.();
     await this.loop;
+    await this.fetching;
   }
 
-  private async pull(): Promise<void> {
-    // one pull at a time: a pause and resume in quick succession must not leave two running
-    if (this.pulling || this.messages) return;
-    this.pulling = true;
-    try {
-      const consumer = await this.o.js.consumers.get(this.o.names.stream, consumerName(this.o.partition));
-      if (!this.running || this.paused) return;
-      this.messages = await this.consume(consumer);
-    } finally {
-      this.pulling = false;
-    }
-    // paused or stopped while consume() was being set up: stop it again
-    if (this.paused || !this.running) this.stopPulling();
-  }
-
-  private consume(consumer: Awaited<ReturnType<JetStreamClient['consumers']['get']>>): Promise<ConsumerMessages> {
-    return consumer.consume({
-      max_messages: this.o.maxAckPending,
-      callback: (m) => {
-        // deliveries already on the wire when pulling stopped go straight back
-        if (this.paused || !this.running) return m.nak(this.o.retryDelayMs);
-        this.buffer.push(m);
-        this.wake?.();
-      },
+  /**
+   * Pulls with bounded requests (`fetch`), not a standing `consume()`: stopping a consume()
+   * unsubscribes while its pull request stays open at the server, which then delivers up to
+   * `max_ack_pending` messages to nobody. They count as pending until the ack wait (30 s)
+   * expires, and the partition's new owner gets nothing meanwhile: a hand-over stalled for the
+   * whole ack wait. A fetch is left to end instead, and what it brings after a stop is nak'ed.
+   */
+  private pull(): void {
+    if (this.fetching || !this.running || this.paused) return;
+    this.fetching = this.fetchLoop().finally(() => {
+      this.fetching = undefined;
+      // resumed while the last pull ran out
+      this.pull();
     });
   }
 
-  private stopPulling(): void {
-    const messages = this.messages;
-    this.messages = undefined;
-    if (messages) {
-      messages.stop();
+  private async fetchLoop(): Promise<void> {
+    let consumer: Awaited<ReturnType<JetStreamClient['consumers']['get']>> | undefined;
+    for (let failures = 0; this.running && !this.paused; ) {
+      try {
+        consumer ??= await this.o.js.consumers.get(this.o.names.stream, consumerName(this.o.partition));
+        // Half the ack window per pull: a pull the client gives up (missed heartbeats) leaves what
+        // the server still sends it pending until the ack wait, and must not hold the whole window
+        // meanwhile; the other half keeps the partition flowing. The server never has more than
+        // max_ack_pending delivered and unacked, so neither does the buffer.
+        const messages = await consumer.fetch({ max_messages: Math.max(1, Math.floor(this.o.maxAckPending / 2)), expires: FETCH_EXPIRES_MS });
+        for await (const m of messages) this.take(m);
+        failures = 0;
+      } catch (err) {
+        consumer = undefined; // looked up again: the consumer or the stream may have been re-created
+        if (failures++ === 0) this.o.logger.warn({ err, partition: this.o.partition }, 'pulling failed; retrying');
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * 2 ** Math.min(failures, 4))));
+      }
     }
-    // the loop is not holding these: give them back at once so another owner can have them
+  }
+
+  private take(m: JsMsg): void {
+    if (this.paused || !this.running) {
+      m.nak(this.o.retryDelayMs);
+      return;
+    }
+    this.buffer.push(m);
+    this.wake?.();
+  }
+
+  /** The loop is not holding these: give them back at once so another owner can have them. */
+  private handBack(): void {
     for (const m of this.buffer.splice(0)) m.nak(this.o.retryDelayMs);
   }
 

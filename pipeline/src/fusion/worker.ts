@@ -172,7 +172,9 @@ export class FusionWorker {
       const gained = [...wanted].filter((p) => !this.consumers.has(p));
       if (lost.length === 0 && gained.length === 0) return;
       this.o.logger.info({ members, gained: gained.length, lost: lost.length }, 'partition assignment changed');
-      await Promise.all(
+      // Lost partitions stop while the gained ones start: a stop lets its pull request run out
+      // (up to a couple of seconds), and the partitions are disjoint.
+      const stopping = Promise.all(
         lost.map(async (p) => {
           const c = this.consumers.get(p);
           this.consumers.delete(p);
@@ -206,6 +208,7 @@ export class FusionWorker {
           new Promise((r) => setTimeout(r, 5_000).unref()),
         ]);
       }
+      await stopping;
       this.o.metrics.partitionsOwned.set(this.consumers.size);
     });
     this.rebalancing.catch((err: unknown) => this.o.logger.error({ err }, 'rebalance failed'));

@@ -91,6 +91,31 @@ describe('fusion worker on real JetStream', () => {
     await stopWorker(a.w);
   });
 
+  it('a member leaving while it drains a backlog leaves none of its messages waiting for the ack wait', async () => {
+    // A stopped pull must not swallow messages: the server would count them as delivered until
+    // the ack wait (a minute here) ran out, and with a small ack window the partition would stall
+    // for that long. Everything must arrive well before.
+    const stores = memoryStores();
+    // slow enough writes that the leaving member has a full window on the wire when it stops
+    const write = stores.history.writeBatch.bind(stores.history);
+    stores.history.writeBatch = async (batch) => {
+      await new Promise((r) => setTimeout(r, 20));
+      return write(batch);
+    };
+    const over = { ackWaitMs: 60_000, maxAckPending: 8, batchMaxMessages: 2 };
+    const a = await startWorker('drain-a', stores, over);
+    const b = await startWorker('drain-b', stores, over);
+    expect(await waitFor(() => a.w.owned.length + b.w.owned.length === PARTITIONS && b.w.owned.length > 0, 10_000)).toBe(true);
+    const records = fleetRecords({ vessels: 200, reports: 10, sources: ['rx-a'], start: Date.now() - 300_000, baseMmsi: 511_000_000 });
+    const ref = fleetReference(records);
+    await publishRecords(t.nc, t.names, PARTITIONS, records, 5);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(stores.rows.size).toBeLessThan(ref.historyRows); // b is still draining
+    await stopWorker(b.w);
+    expect(await waitFor(() => stores.rows.size === ref.historyRows, 20_000)).toBe(true);
+    await stopWorker(a.w);
+  });
+
   it('a store outage opens the breaker and pauses pulling; nothing is lost or dead-lettered', async () => {
     const stores = memoryStores();
     const { w, registry } = await startWorker('solo-outage', stores);
