@@ -15,6 +15,7 @@
  * offered rate and measures the latency from the updates fusion publishes).
  * Prints figures; asserts nothing. Env: BENCH_RECORDS (default 200000), BENCH_SECONDS (10),
  * BENCH_RATE (10000), BENCH_BATCH_MESSAGES (default: that of AISFLOW_FUSION_BATCH_MAX_MESSAGES),
+ * BENCH_FUSION_MEMBERS (1: fusion processes sharing the partitions; each gets the flags below),
  * BENCH_MAX_ACK_PENDING (default: that of AISFLOW_FUSION_MAX_ACK_PENDING), BENCH_MAX_IN_FLIGHT_BYTES
  * (default: that of AISFLOW_FUSION_MAX_IN_FLIGHT_BYTES), BENCH_PHASES (e2e,latency,rss: the fusion phases to run),
  * BENCH_FUSION_CPU_PROF (a directory: the fusion process writes a --cpu-prof there),
@@ -53,6 +54,8 @@ const PARTITIONS = 16;
 const PER_MESSAGE = 250;
 const RSS_VESSELS = 250_000;
 const BATCH_MESSAGES = Number(process.env.BENCH_BATCH_MESSAGES ?? FusionEnv.properties.AISFLOW_FUSION_BATCH_MAX_MESSAGES.default);
+/** fusion processes sharing the partitions, as the operator runs `fusion.replicas` (default 2) pods */
+const FUSION_MEMBERS = Number(process.env.BENCH_FUSION_MEMBERS ?? 1);
 const MAX_IN_FLIGHT_BYTES = Number(process.env.BENCH_MAX_IN_FLIGHT_BYTES ?? FusionEnv.properties.AISFLOW_FUSION_MAX_IN_FLIGHT_BYTES.default);
 const MAX_ACK_PENDING = Number(process.env.BENCH_MAX_ACK_PENDING ?? FusionEnv.properties.AISFLOW_FUSION_MAX_ACK_PENDING.default);
 const PHASES = new Set((process.env.BENCH_PHASES ?? 'e2e,latency,rss').split(','));
@@ -80,7 +83,7 @@ function fleet(n: number, vessels: number, start: number, baseMmsi: number) {
 
 type Request =
   | { cmd: 'start' }
-  | { cmd: 'drained'; target: number }
+  | { cmd: 'progress' }
   | { cmd: 'memory' }
   | { cmd: 'stop' }
   | { cmd: 'loop-reset' }
@@ -91,6 +94,8 @@ type Request =
 interface Role {
   names: NatsNames;
   id: string;
+  /** which fusion member this process is (0..BENCH_FUSION_MEMBERS-1) */
+  member?: number;
 }
 
 function serve(handler: (req: Request) => Promise<unknown>): void {
@@ -113,11 +118,15 @@ const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 /** The fusion process runs as the image runs aisflow: bundled JavaScript, no tsx loader thread. */
 const RUNTIME = process.env.BENCH_FUSION_RUNTIME ?? 'bundle';
 
+let bundlePath: string | undefined;
+/** Bundles this script once per run (every fusion member runs the same file). */
 function bundleSelf(): string {
+  if (bundlePath) return bundlePath;
   const outdir = join(repoRoot, '.run', 'bench-fusion-bundle');
   const built = spawnSync(process.execPath, [join(repoRoot, 'scripts/build/bundle.mjs'), '--outdir', outdir, '--entry', `bench-fusion=${fileURLToPath(import.meta.url)}`], { encoding: 'utf8' });
   if (built.status !== 0) throw new Error(`bundling the bench failed: ${built.stderr}`);
-  return join(outdir, 'bench-fusion.mjs');
+  bundlePath = join(outdir, 'bench-fusion.mjs');
+  return bundlePath;
 }
 
 function child(role: 'fusion' | 'publisher', r: Role): { proc: ChildProcess; ask<T>(req: Request): Promise<T> } {
@@ -170,7 +179,7 @@ async function fusionProcess(r: Role): Promise<void> {
         stores = await openFusionStores({ keyPrefix: `bench:${r.id}`, schemaTag: `bench_${r.id}` });
         startedAt = performance.now();
         worker = await FusionWorker.start({
-          nc, names: r.names, partitions: PARTITIONS, memberId: 'bench', heartbeatMs: 1_000, memberTtlMs: 5_000, maxAckPending: MAX_ACK_PENDING, ackWaitMs: 30_000,
+          nc, names: r.names, partitions: PARTITIONS, memberId: `bench-${r.member ?? 0}`, heartbeatMs: 1_000, memberTtlMs: 5_000, maxAckPending: MAX_ACK_PENDING, ackWaitMs: Number(process.env.BENCH_ACK_WAIT_MS ?? 30_000),
           batchMaxMessages: BATCH_MESSAGES, maxInFlightBytes: MAX_IN_FLIGHT_BYTES, retryDelayMs: 500, maxDeliver: 5, lruSize: RSS_VESSELS,
           decide: { ...defaultDecideSettings, maxAgeMs: 48 * 3_600_000 }, trust: defaultTrustSettings,
           breakerFailures: 5, breakerHalfOpenMs: 1_000, sourcesIntervalMs: 5_000,
@@ -178,18 +187,10 @@ async function fusionProcess(r: Role): Promise<void> {
         });
         return stores.description;
       }
-      case 'drained': {
-        const deadline = Date.now() + PHASE_TIMEOUT_MS;
-        let done = 0;
-        while (Date.now() < deadline) {
-          done = await value(metrics.batchRecords, '_sum');
-          if (done >= req.target) break;
-          await sleep(20);
-        }
-        const seconds = (performance.now() - startedAt) / 1000;
+      case 'progress': {
         return {
-          done,
-          seconds,
+          done: await value(metrics.batchRecords, '_sum'),
+          seconds: (performance.now() - startedAt) / 1000,
           batches: await value(metrics.batchRecords, '_count'),
           redis: { sum: await value(metrics.storeWriteDuration, '_sum', 'redis'), n: await value(metrics.storeWriteDuration, '_count', 'redis') },
           postgres: { sum: await value(metrics.storeWriteDuration, '_sum', 'postgres'), n: await value(metrics.storeWriteDuration, '_count', 'postgres') },
@@ -221,7 +222,8 @@ async function fusionProcess(r: Role): Promise<void> {
       }
       case 'stop':
         await worker?.stop();
-        await stores?.cleanup();
+        // the members share the stores: the first one, stopped last, removes them
+        if ((r.member ?? 0) === 0) await stores?.cleanup();
         await nc.drain();
         setTimeout(() => process.exit(0), 100);
         return null;
@@ -419,23 +421,41 @@ async function coordinator(): Promise<void> {
   await jsm.streams.add(streamConfig(names.dlqStream, subjects.allDlq(names)));
   const role: Role = { names, id };
   const publisher = child('publisher', role);
-  const fusion = child('fusion', role);
-  console.log(`bench:fusion  records=${fmt(RECORDS)} partitions=${PARTITIONS} records/message=${PER_MESSAGE} cpus=2 (shared) fusion malloc=${ALLOCATOR} runtime=${RUNTIME} in-flight=${fmt(MAX_IN_FLIGHT_BYTES / 1024)} KiB`);
+  const members = Array.from({ length: FUSION_MEMBERS }, (_, member) => child('fusion', { ...role, member }));
+  const all = <T>(req: Request) => Promise.all(members.map((m) => m.ask<T>(req)));
+  /** Waits (bounded) until the members together have written `target` records; their figures summed. */
+  const drained = async (target: number): Promise<Drained> => {
+    const deadline = Date.now() + PHASE_TIMEOUT_MS;
+    for (;;) {
+      const each = await all<Drained>({ cmd: 'progress' });
+      const sum: Drained = {
+        done: each.reduce((a, d) => a + d.done, 0),
+        seconds: Math.max(...each.map((d) => d.seconds)),
+        batches: each.reduce((a, d) => a + d.batches, 0),
+        redis: { sum: each.reduce((a, d) => a + d.redis.sum, 0), n: each.reduce((a, d) => a + d.redis.n, 0) },
+        postgres: { sum: each.reduce((a, d) => a + d.postgres.sum, 0), n: each.reduce((a, d) => a + d.postgres.n, 0) },
+        cpu: { user: each.reduce((a, d) => a + d.cpu.user, 0), system: each.reduce((a, d) => a + d.cpu.system, 0) },
+      };
+      if (sum.done >= target || Date.now() > deadline) return sum;
+      await sleep(20);
+    }
+  };
+  console.log(`bench:fusion  records=${fmt(RECORDS)} partitions=${PARTITIONS} records/message=${PER_MESSAGE} cpus=2 (shared) fusion members=${FUSION_MEMBERS} malloc=${ALLOCATOR} runtime=${RUNTIME} in-flight=${fmt(MAX_IN_FLIGHT_BYTES / 1024)} KiB`);
   try {
     await rawLimits(nc, names, id, () => publisher.ask({ cmd: 'fill', records: RECORDS, vessels: Math.min(50_000, RECORDS), baseMmsi: 200_000_000, ageMs: 3_600_000 }));
 
     // 4. fusion end to end, draining the pre-filled stream
     const serversBefore = serverCpuSeconds();
-    line('stores', await fusion.ask<string>({ cmd: 'start' }));
+    line('stores', (await all<string>({ cmd: 'start' }))[0]!);
     let expected = RECORDS;
-    const e2e = await fusion.ask<Drained>({ cmd: 'drained', target: expected });
+    const e2e = await drained(expected);
     const serversAfter = serverCpuSeconds();
     line('fusion end to end (stream → decide → both stores → ack)', `${fmt(e2e.done / e2e.seconds)} records/s${e2e.done < expected ? ` (timed out: ${fmt(e2e.done)} of ${fmt(expected)})` : ''}`);
     const cpuSeconds = (e2e.cpu.user + e2e.cpu.system) / 1e6;
     // CPU per record depends far less on what else runs on this shared machine than records/s
     // system time is mostly the loopback TCP stack, run in the sending process's context
     line(
-      '  fusion process CPU: cores busy, ms per 1000 records (user + system)',
+      `  fusion CPU (${FUSION_MEMBERS === 1 ? 'its process' : `${FUSION_MEMBERS} processes`}): cores busy, ms per 1000 records (user + system)`,
       `${(cpuSeconds / e2e.seconds).toFixed(2)}, ${((cpuSeconds * 1e6) / e2e.done).toFixed(1)} ms (${(e2e.cpu.user / e2e.done).toFixed(1)} + ${(e2e.cpu.system / e2e.done).toFixed(1)})`,
     );
     line(
@@ -453,28 +473,33 @@ async function coordinator(): Promise<void> {
 
     if (PHASES.has('latency')) {
       // 5. latency at an offered RATE records/s
-      await fusion.ask({ cmd: 'loop-reset' });
+      await all({ cmd: 'loop-reset' });
       const lat = await publisher.ask<{ offered: number; sent: number; seen: number; p50: number; p99: number; max: number; warmP99: number }>({ cmd: 'paced', rate: RATE, seconds: SECONDS });
-      const loop = await fusion.ask<{ p50: number; p99: number; max: number }>({ cmd: 'loop-delay' });
+      const loops = await all<{ p50: number; p99: number; max: number }>({ cmd: 'loop-delay' });
+      const loop = { p50: Math.max(...loops.map((l) => l.p50)), p99: Math.max(...loops.map((l) => l.p99)), max: Math.max(...loops.map((l) => l.max)) };
       expected += lat.sent;
       line(`offered ${fmt(lat.offered)} records/s (asked ${fmt(RATE)}) for ${SECONDS} s: p50 / p99 / max`, `${lat.p50} / ${lat.p99} / ${lat.max} ms (${fmt(lat.seen)} of ${fmt(lat.sent)} seen; p99 after the first 2 s ${lat.warmP99} ms)`);
-      line('  fusion event-loop delay meanwhile: p50 / p99 / max', `${loop.p50.toFixed(1)} / ${loop.p99.toFixed(1)} / ${loop.max.toFixed(1)} ms`);
+      line(`  fusion event-loop delay meanwhile${FUSION_MEMBERS > 1 ? ' (worst member)' : ''}: p50 / p99 / max`, `${loop.p50.toFixed(1)} / ${loop.p99.toFixed(1)} / ${loop.max.toFixed(1)} ms`);
     }
 
     if (PHASES.has('rss')) {
       // 6. RSS of the fusion process with RSS_VESSELS distinct vessels in its LRU
       await publisher.ask({ cmd: 'fill', records: RSS_VESSELS, vessels: RSS_VESSELS, baseMmsi: 400_000_000, ageMs: 600_000 });
       expected += RSS_VESSELS;
-      const after = await fusion.ask<Drained>({ cmd: 'drained', target: expected });
-      const mem = await fusion.ask<{ rss: number; heapUsed: number; heapTotal: number; external: number; lru: number; peak: number; settledRss: number }>({ cmd: 'memory' });
-      line(
-        'fusion process RSS / V8 heap used / heap total / external, LRU full',
-        `${fmt(mem.rss / 1_048_576)} / ${fmt(mem.heapUsed / 1_048_576)} / ${fmt(mem.heapTotal / 1_048_576)} / ${fmt(mem.external / 1_048_576)} MB (${fmt(mem.lru)} vessels in the LRU${after.done < expected ? `; drain timed out at ${fmt(after.done)} of ${fmt(expected)}` : ''})`,
-      );
-      line('  fusion RSS: peak of the whole run (VmHWM), after idling', `${fmt(mem.peak / 1_048_576)} MB, ${fmt(mem.settledRss / 1_048_576)} MB after ${SETTLE_MS / 1000} s`);
+      const after = await drained(expected);
+      const mems = await all<{ rss: number; heapUsed: number; heapTotal: number; external: number; lru: number; peak: number; settledRss: number }>({ cmd: 'memory' });
+      mems.forEach((mem, i) => {
+        const who = FUSION_MEMBERS === 1 ? 'fusion process' : `fusion member ${i}`;
+        line(
+          `${who} RSS / V8 heap used / heap total / external, LRU full`,
+          `${fmt(mem.rss / 1_048_576)} / ${fmt(mem.heapUsed / 1_048_576)} / ${fmt(mem.heapTotal / 1_048_576)} / ${fmt(mem.external / 1_048_576)} MB (${fmt(mem.lru)} vessels in the LRU${after.done < expected ? `; drain timed out at ${fmt(after.done)} of ${fmt(expected)}` : ''})`,
+        );
+        line(`  ${who} RSS: peak of the whole run (VmHWM), after idling`, `${fmt(mem.peak / 1_048_576)} MB, ${fmt(mem.settledRss / 1_048_576)} MB after ${SETTLE_MS / 1000} s`);
+      });
     }
   } finally {
-    await fusion.ask({ cmd: 'stop' }).catch((err: unknown) => console.error('fusion stop:', err));
+    // member 0 last: it removes the shared stores
+    for (const m of [...members.slice(1), members[0]!]) await m.ask({ cmd: 'stop' }).catch((err: unknown) => console.error('fusion stop:', err));
     await publisher.ask({ cmd: 'stop' }).catch((err: unknown) => console.error('publisher stop:', err));
     for (const s of [names.stream, names.dlqStream, `KV_${names.stream}_fusion_members`]) await jsm.streams.delete(s).catch(() => undefined);
     await nc.drain();
