@@ -27,7 +27,7 @@
  * process runs this script bundled to JavaScript as the image runs aisflow; or tsx).
  */
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
@@ -46,6 +46,7 @@ import { subjects, type NatsNames } from '../../pipeline/src/shared/subjects.js'
 import { openFusionStores, type OpenedStores } from '../../test/harness/fusion-stores.js';
 import { natsUrl, positionRecord, publishRecords, quietLogger, testMetrics, uniqueId } from '../../test/harness/fusion.js';
 import { FusionEnv } from '../../pipeline/src/config/fusion.js';
+import { cpuSecondsByProcess } from './proc-cpu.js';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 200_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -372,36 +373,6 @@ async function rawLimits(nc: NatsConnection, names: NatsNames, id: string, fill:
 /** The servers whose CPU the end-to-end phase also spends, by process name (Linux /proc). */
 const SERVERS = ['postgres', 'pgbouncer', 'redis-server', 'nats-server'];
 
-/**
- * CPU seconds used so far by every process of each server kind. Read before and after a phase,
- * it shows where the machine's two cores went: fusion competes with the servers it writes to.
- */
-function serverCpuSeconds(): Map<string, number> {
-  const ticksPerSecond = 100; // USER_HZ on Linux
-  const out = new Map<string, number>(SERVERS.map((name) => [name, 0]));
-  let pids: string[] = [];
-  try {
-    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
-  } catch {
-    return out;
-  }
-  for (const pid of pids) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      continue; // exited meanwhile
-    }
-    // comm is in parentheses and may contain spaces; utime and stime are fields 14 and 15
-    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const name = SERVERS.find((s) => comm.startsWith(s.slice(0, 15)));
-    if (!name) continue;
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    out.set(name, out.get(name)! + (Number(fields[11]) + Number(fields[12])) / ticksPerSecond);
-  }
-  return out;
-}
-
 interface Drained {
   done: number;
   seconds: number;
@@ -445,11 +416,11 @@ async function coordinator(): Promise<void> {
     await rawLimits(nc, names, id, () => publisher.ask({ cmd: 'fill', records: RECORDS, vessels: Math.min(50_000, RECORDS), baseMmsi: 200_000_000, ageMs: 3_600_000 }));
 
     // 4. fusion end to end, draining the pre-filled stream
-    const serversBefore = serverCpuSeconds();
+    const serversBefore = cpuSecondsByProcess(SERVERS);
     line('stores', (await all<string>({ cmd: 'start' }))[0]!);
     let expected = RECORDS;
     const e2e = await drained(expected);
-    const serversAfter = serverCpuSeconds();
+    const serversAfter = cpuSecondsByProcess(SERVERS);
     line('fusion end to end (stream → decide → both stores → ack)', `${fmt(e2e.done / e2e.seconds)} records/s${e2e.done < expected ? ` (timed out: ${fmt(e2e.done)} of ${fmt(expected)})` : ''}`);
     const cpuSeconds = (e2e.cpu.user + e2e.cpu.system) / 1e6;
     // CPU per record depends far less on what else runs on this shared machine than records/s

@@ -21,7 +21,6 @@
  * BENCH_STORES_ONLY (comma list of redis-standalone, redis-cluster, postgres; default all).
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -29,6 +28,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { StaticFields } from '../../pipeline/src/ais/types.js';
 import { fnv1a64 } from '../../pipeline/src/ingest/record.js';
+import { cpuSecondsByProcess } from './proc-cpu.js';
 import { partitionOf } from '../../pipeline/src/shared/partition.js';
 import { PostgresHistoryStore } from '../../pipeline/src/store/postgres/history.js';
 import { migrate } from '../../pipeline/src/store/postgres/migrate.js';
@@ -82,20 +82,9 @@ async function redisCpuMs(client: RedisClient): Promise<number> {
  * of the Postgres writes, plus whatever else those servers did meanwhile (a shared machine).
  */
 function postgresCpuMs(): Promise<number> {
-  let ticks = 0;
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (comm !== 'postgres' && comm !== 'pgbouncer') continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
-    } catch {
-      // the process ended between the listing and the read
-    }
-  }
-  return Promise.resolve(ticks * 10); // USER_HZ is 100 on Linux
+  let seconds = 0;
+  for (const used of cpuSecondsByProcess(['postgres', 'pgbouncer']).values()) seconds += used;
+  return Promise.resolve(seconds * 1000);
 }
 
 /** Two batches in flight at a time, as fusion keeps two merged writes in flight. */
