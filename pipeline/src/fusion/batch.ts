@@ -374,11 +374,8 @@ export class BatchProcessor {
   }
 
   /**
-   * Decide and write a set of records. Memories and trust are committed only after both stores
-   * took the writes, so a failure leaves the in-process state as it was (a retry decides again).
-   */
-  /**
-   * Decides, writes to Redis and commits, one call at a time per partition: a retry after a
+   * Decides, writes to Redis and commits memories and trust (Postgres goes on in the background:
+   * the returned `postgres`), one call at a time per partition: a retry after a
    * failed Postgres write runs beside the partition's loop, and two applies interleaving at the
    * Redis write would commit memories planned from the same state (the later commit undoing the
    * earlier one).
