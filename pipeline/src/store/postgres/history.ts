@@ -114,7 +114,6 @@ export class PostgresHistoryStore implements HistoryStore {
    * rectangular); receivers repeat, so that text is cached per distinct source list.
    */
   private historyColumns(rows: readonly HistoryRow[]): HistoryColumns {
-    const ts: number[] = new Array(rows.length);
     let reports = '{';
     let sources = '{';
     for (let i = 0; i < rows.length; i++) {
@@ -126,7 +125,6 @@ export class PostgresHistoryStore implements HistoryStore {
       }
       // hex digits need no quoting in an array literal; anything else would fail the whole statement
       if (!REPORT_ID.test(r.report)) throw new TypeError(`history row ${r.key} (mmsi ${r.mmsi}) has a report id that is not 16 hex digits: ${JSON.stringify(r.report)}`);
-      ts[i] = r.ts;
       const sep = i > 0 ? ',' : '';
       reports += sep + r.report;
       sources += sep + this.sourcesElement(r.sources);
@@ -134,7 +132,7 @@ export class PostgresHistoryStore implements HistoryStore {
     const column = <K extends keyof HistoryRow>(k: K) => numberArray(rows.map((r) => r[k] as number | null));
     return {
       count: rows.length,
-      ts: numberArray(ts),
+      ts: column('ts'),
       reports: `${reports}}`,
       sources: `${sources}}`,
       mmsi: column('mmsi'),
