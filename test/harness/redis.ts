@@ -20,8 +20,10 @@ export async function deleteKeys(client: Redis | Cluster, prefix: string): Promi
     do {
       const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
       cursor = next;
-      // one DEL per key: in cluster mode keys of one scan page may live in different slots
-      for (const key of keys) await node.del(key);
+      // a single-key UNLINK each (a scan page of a cluster master spans slots), pipelined per page:
+      // one round trip per key took ~40 s after a bench with 250,000 vessels
+      if (keys.length === 0) continue;
+      for (const [err] of (await node.pipeline(keys.map((key) => ['unlink', key])).exec()) ?? []) if (err) throw err;
     } while (cursor !== '0');
   }
 }
