@@ -195,9 +195,30 @@ function withSource(sources: readonly string[], source: string, max: number): st
 }
 
 function remember(recent: readonly RecentReport[], report: RecentReport, max: number): RecentReport[] {
-  const next = recent.length >= max ? recent.slice(recent.length - max + 1) : recent.slice();
-  next.push(report);
+  // sized once: a slice and a push grew the copy's backing store on every record
+  const keep = Math.max(0, Math.min(recent.length, max - 1));
+  const next = new Array<RecentReport>(keep + 1);
+  for (let i = 0; i < keep; i++) next[i] = recent[recent.length - keep + i]!;
+  next[keep] = report;
   return next;
+}
+
+/**
+ * Every decision has the same fields in the same order: one object shape for the planner, and
+ * no object spread (spreading `base` into each result built a dictionary-mode object per record,
+ * the larger part of the ~1.5 KB decideRecord allocated per record).
+ */
+function decision(
+  outcome: FusionOutcome,
+  memory: VesselMemory,
+  reportTs: number | undefined,
+  history: HistoryRow | undefined,
+  stateChanged: boolean,
+  staticFields: Decision['staticFields'],
+  heard: boolean,
+  trust: TrustEffect | null,
+): Decision {
+  return { outcome, memory, reportTs, history, stateChanged, staticFields, heard, trust };
 }
 
 export function decideRecord(record: AisRecordV1, memory: VesselMemory, ctx: DecideContext): Decision {
@@ -205,12 +226,11 @@ export function decideRecord(record: AisRecordV1, memory: VesselMemory, ctx: Dec
   const msg = record.msg as Record<string, unknown>;
   const isPosition = positionTypes.has(record.type);
   const isStatic = staticTypes.has(record.type);
-  const none = { memory, stateChanged: false, heard: false, trust: null };
-  if (!isPosition && !isStatic) return { outcome: 'ignored', ...none };
+  if (!isPosition && !isStatic) return decision('ignored', memory, undefined, undefined, false, undefined, false, null);
 
   const ts = reportTime(record.rx, msg.second);
-  if (ts > ctx.now + s.maxFutureSkewMs) return { outcome: 'future', reportTs: ts, ...none, trust: { kind: 'penalty', source: record.src, penalty: 'bad_time' } };
-  if (ctx.now - ts > s.maxAgeMs) return { outcome: 'stale', reportTs: ts, ...none, trust: { kind: 'penalty', source: record.src, penalty: 'late' } };
+  if (ts > ctx.now + s.maxFutureSkewMs) return decision('future', memory, ts, undefined, false, undefined, false, { kind: 'penalty', source: record.src, penalty: 'bad_time' });
+  if (ctx.now - ts > s.maxAgeMs) return decision('stale', memory, ts, undefined, false, undefined, false, { kind: 'penalty', source: record.src, penalty: 'late' });
 
   // static and voyage data merge into the vessel record whatever happens to the position
   const fields = isStatic ? staticOf(msg) : null;
@@ -221,7 +241,7 @@ export function decideRecord(record: AisRecordV1, memory: VesselMemory, ctx: Dec
     const merged = mergeStatic(memory.static, fields, ts);
     staticChanged = state !== null;
     state = state ? { ...state, static: merged } : null;
-    memory = { ...memory, state, static: merged };
+    memory = { state, static: merged, recent: memory.recent };
   }
 
   const lat = num(msg.lat);
@@ -230,7 +250,7 @@ export function decideRecord(record: AisRecordV1, memory: VesselMemory, ctx: Dec
   if (!hasFix) {
     // static only (or a position report without a position): the live state changes only if it
     // exists; static data seen before the first fix waits in memory.static
-    return { outcome: fields ? 'static_merged' : 'ignored', reportTs: ts, memory, stateChanged: staticChanged, heard: fields !== null, trust: null, ...(staticFields ? { staticFields } : {}) };
+    return decision(fields ? 'static_merged' : 'ignored', memory, ts, undefined, staticChanged, staticFields, fields !== null, null);
   }
 
   const key = historyKey(record.mmsi, ts, record.key);
@@ -250,22 +270,21 @@ export function decideRecord(record: AisRecordV1, memory: VesselMemory, ctx: Dec
     msgType: record.type,
     sources: heardBy,
   };
-  const base = { reportTs: ts, heard: true, ...(staticFields ? { staticFields } : {}) };
 
   // the same report again (another receiver heard it, or a redelivery): the same report time
   // (whole seconds, as in the history key) and payload hash
-  const seen = memory.recent.find((r) => r.ts === ts && r.report === record.key);
+  let seen: RecentReport | undefined;
+  for (const r of memory.recent) {
+    if (r.ts === ts && r.report === record.key) {
+      seen = r;
+      break;
+    }
+  }
   if (seen) {
     const late = record.rx - seen.firstRx > s.lateDuplicateMs && !seen.sources.includes(record.src);
     const recent = memory.recent.map((r) => (r === seen ? { ...r, sources: r.sources.includes(record.src) ? r.sources : [...r.sources, record.src] } : r));
-    return {
-      outcome: 'duplicate',
-      ...base,
-      memory: { ...memory, recent },
-      history: row,
-      stateChanged: staticChanged,
-      trust: late ? { kind: 'penalty', source: record.src, penalty: 'late_duplicate' } : { kind: 'accept', source: record.src },
-    };
+    const trust: TrustEffect = late ? { kind: 'penalty', source: record.src, penalty: 'late_duplicate' } : { kind: 'accept', source: record.src };
+    return decision('duplicate', { state: memory.state, static: memory.static, recent }, ts, row, staticChanged, staticFields, true, trust);
   }
 
   const maxKn = record.type === 9 ? s.maxAircraftSpeedKn : s.maxSpeedKn;
@@ -278,7 +297,7 @@ export function decideRecord(record: AisRecordV1, memory: VesselMemory, ctx: Dec
       // a jump from a fix a demoted source set is not held against a trusted source: re-anchor
       const anchorDistrusted = ctx.trustOf(state.source) !== 'trusted' && sourceLevel === 'trusted';
       if (dist > s.jitterM && impliedKn > maxKn && !anchorDistrusted) {
-        return { outcome: 'implausible', reportTs: ts, memory, stateChanged: staticChanged, heard: false, trust: { kind: 'penalty', source: record.src, penalty: 'implausible' }, ...(staticFields ? { staticFields } : {}) };
+        return decision('implausible', memory, ts, undefined, staticChanged, staticFields, false, { kind: 'penalty', source: record.src, penalty: 'implausible' });
       }
     }
   }
@@ -288,19 +307,13 @@ export function decideRecord(record: AisRecordV1, memory: VesselMemory, ctx: Dec
   if (state && ts < state.ts) {
     // history keeps it; the live position never moves backwards
     const late = state.ts - ts > s.lateMs;
-    return {
-      outcome: 'out_of_order',
-      ...base,
-      memory: { ...memory, state, recent },
-      history: row,
-      stateChanged: staticChanged,
-      trust: late ? { kind: 'penalty', source: record.src, penalty: 'late' } : { kind: 'accept', source: record.src },
-    };
+    const trust: TrustEffect = late ? { kind: 'penalty', source: record.src, penalty: 'late' } : { kind: 'accept', source: record.src };
+    return decision('out_of_order', { state, static: memory.static, recent }, ts, row, staticChanged, staticFields, true, trust);
   }
 
   if (sourceLevel !== 'trusted' && state && ctx.trustOf(state.source) === 'trusted' && ts - state.ts < s.trustedFreshMs) {
     // a demoted source wins only when no trusted source has a fresh report
-    return { outcome: 'demoted_source', ...base, memory: { ...memory, state, recent }, history: row, stateChanged: staticChanged, trust: { kind: 'accept', source: record.src } };
+    return decision('demoted_source', { state, static: memory.static, recent }, ts, row, staticChanged, staticFields, true, { kind: 'accept', source: record.src });
   }
 
   const next: FusedVesselState = {
@@ -318,5 +331,5 @@ export function decideRecord(record: AisRecordV1, memory: VesselMemory, ctx: Dec
     sources: withSource(state?.sources ?? [], record.src, s.maxStateSources),
     static: memory.static,
   };
-  return { outcome: 'accepted', ...base, memory: { ...memory, state: next, recent }, history: row, stateChanged: true, trust: { kind: 'accept', source: record.src } };
+  return decision('accepted', { state: next, static: memory.static, recent }, ts, row, true, staticFields, true, { kind: 'accept', source: record.src });
 }

@@ -1,7 +1,7 @@
 import type { AisRecordV1 } from '../shared/ais-record.js';
 import type { FusedVesselState, HistoryRow, VesselUpsert } from '../store/types.js';
 import type { FusionOutcome } from '../telemetry/metrics/fusion.js';
-import { decideRecord, emptyMemory, validateRecord, type DecideSettings, type TrustEffect, type VesselMemory } from './decide.js';
+import { decideRecord, emptyMemory, validateRecord, type DecideContext, type DecideSettings, type TrustEffect, type VesselMemory } from './decide.js';
 import type { TrustLevel } from './trust.js';
 
 /**
@@ -44,6 +44,8 @@ export function planBatch(
   const trust: BatchPlan['trust'] = [];
   const invalid: BatchPlan['invalid'] = [];
 
+  // one context per partition, not one per record (a batch is one partition's, as a rule)
+  let ctx: DecideContext = { now: options.now, partition: records[0]?.partition ?? 0, settings: options.settings, trustOf: options.trustOf };
   records.forEach(({ record, partition }, index) => {
     const problem = validateRecord(record);
     if (problem !== null) {
@@ -53,7 +55,8 @@ export function planBatch(
     }
     const r = record as AisRecordV1;
     const memory = memories.get(r.mmsi) ?? memoryOf(r.mmsi) ?? emptyMemory;
-    const d = decideRecord(r, memory, { now: options.now, partition, settings: options.settings, trustOf: options.trustOf });
+    if (ctx.partition !== partition) ctx = { ...ctx, partition };
+    const d = decideRecord(r, memory, ctx);
     outcomes[d.outcome] = (outcomes[d.outcome] ?? 0) + 1;
     if (d.memory !== memory) memories.set(r.mmsi, d.memory);
     if (d.trust) trust.push({ effect: d.trust, index });
