@@ -46,7 +46,7 @@ import { subjects, type NatsNames } from '../../pipeline/src/shared/subjects.js'
 import { openFusionStores, type OpenedStores } from '../../test/harness/fusion-stores.js';
 import { natsUrl, positionRecord, publishRecords, quietLogger, testMetrics, uniqueId } from '../../test/harness/fusion.js';
 import { FusionEnv } from '../../pipeline/src/config/fusion.js';
-import { cpuSecondsByProcess } from './proc-cpu.js';
+import { cpuSecondsByProcess, cpuSecondsOfPids, machineCpuSeconds } from './proc-cpu.js';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 200_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -445,12 +445,30 @@ async function coordinator(): Promise<void> {
     if (PHASES.has('latency')) {
       // 5. latency at an offered RATE records/s
       await all({ cmd: 'loop-reset' });
+      const pids = [publisher.proc.pid!, ...members.map((m) => m.proc.pid!)];
+      const machineBefore = machineCpuSeconds();
+      const serversBefore = cpuSecondsByProcess(SERVERS);
+      const pidsBefore = cpuSecondsOfPids(pids);
       const lat = await publisher.ask<{ offered: number; sent: number; seen: number; p50: number; p99: number; max: number; warmP99: number }>({ cmd: 'paced', rate: RATE, seconds: SECONDS });
       const loops = await all<{ p50: number; p99: number; max: number }>({ cmd: 'loop-delay' });
       const loop = { p50: Math.max(...loops.map((l) => l.p50)), p99: Math.max(...loops.map((l) => l.p99)), max: Math.max(...loops.map((l) => l.max)) };
       expected += lat.sent;
       line(`offered ${fmt(lat.offered)} records/s (asked ${fmt(RATE)}) for ${SECONDS} s: p50 / p99 / max`, `${lat.p50} / ${lat.p99} / ${lat.max} ms (${fmt(lat.seen)} of ${fmt(lat.sent)} seen; p99 after the first 2 s ${lat.warmP99} ms)`);
       line(`  fusion event-loop delay meanwhile${FUSION_MEMBERS > 1 ? ' (worst member)' : ''}: p50 / p99 / max`, `${loop.p50.toFixed(1)} / ${loop.p99.toFixed(1)} / ${loop.max.toFixed(1)} ms`);
+      // The latency is queueing for the two cores: how busy they were, and who kept them busy.
+      // The load generator (building records, publishing, receiving every update) is on them too.
+      const machine = machineCpuSeconds();
+      const pidsAfter = cpuSecondsOfPids(pids);
+      const serversAfter = cpuSecondsByProcess(SERVERS);
+      const wall = (machine.total - machineBefore.total) / 2;
+      const cores = (seconds: number) => (wall > 0 ? seconds / wall : NaN).toFixed(2);
+      const used = (pid: number) => pidsAfter.get(pid)! - pidsBefore.get(pid)!;
+      let servers = 0;
+      for (const name of SERVERS) servers += serversAfter.get(name)! - serversBefore.get(name)!;
+      line(
+        '  cores busy meanwhile (of 2): all / load generator, fusion, servers; steal',
+        `${cores(machine.busy - machineBefore.busy)} / ${cores(used(pids[0]!))}, ${cores(pids.slice(1).reduce((a, pid) => a + used(pid), 0))}, ${cores(servers)}; ${cores(machine.steal - machineBefore.steal)}`,
+      );
     }
 
     if (PHASES.has('rss')) {

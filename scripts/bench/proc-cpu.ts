@@ -24,12 +24,48 @@ export function cpuSecondsByProcess(names: readonly string[]): Map<string, numbe
     } catch {
       continue; // the process ended between the listing and the read
     }
-    // comm is in parentheses and may contain spaces; utime and stime are fields 14 and 15
+    // comm is in parentheses and may contain spaces
     const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
     const name = names.find((n) => comm === n.slice(0, 15));
     if (name === undefined) continue;
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    out.set(name, out.get(name)! + (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND);
+    out.set(name, out.get(name)! + ticksOf(stat) / TICKS_PER_SECOND);
   }
   return out;
+}
+
+/** CPU seconds (user + system) used so far by each of the given processes (0 once one has ended). */
+export function cpuSecondsOfPids(pids: readonly number[]): Map<number, number> {
+  const out = new Map<number, number>(pids.map((pid) => [pid, 0]));
+  for (const pid of pids) {
+    try {
+      out.set(pid, ticksOf(readFileSync(`/proc/${pid}/stat`, 'latin1')) / TICKS_PER_SECOND);
+    } catch {
+      // ended, or no /proc
+    }
+  }
+  return out;
+}
+
+/**
+ * The whole machine's CPU time so far (all cores, seconds), from the first line of /proc/stat:
+ * `busy` is everything but idle and I/O wait, `steal` what the hypervisor gave other guests
+ * while this one had work (a noisy neighbour shows here, not in any process). Zeros without /proc.
+ */
+export function machineCpuSeconds(): { busy: number; steal: number; total: number } {
+  let line: string;
+  try {
+    line = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0]!;
+  } catch {
+    return { busy: 0, steal: 0, total: 0 };
+  }
+  // cpu  user nice system idle iowait irq softirq steal guest guest_nice (guest time is in user)
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).slice(1).map(Number);
+  const busy = user + nice + system + irq + softirq;
+  return { busy: busy / TICKS_PER_SECOND, steal: steal / TICKS_PER_SECOND, total: (busy + idle + iowait + steal) / TICKS_PER_SECOND };
+}
+
+/** utime + stime of a /proc/<pid>/stat line (fields 14 and 15; comm is in parentheses and may contain spaces). */
+function ticksOf(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
 }
