@@ -17,7 +17,8 @@
  * BENCH_RATE (10000), BENCH_BATCH_MESSAGES (default: that of AISFLOW_FUSION_BATCH_MAX_MESSAGES),
  * BENCH_FUSION_MEMBERS (1: fusion processes sharing the partitions; each gets the flags below),
  * BENCH_MAX_ACK_PENDING (default: that of AISFLOW_FUSION_MAX_ACK_PENDING), BENCH_MAX_IN_FLIGHT_BYTES
- * (default: that of AISFLOW_FUSION_MAX_IN_FLIGHT_BYTES), BENCH_PHASES (e2e,latency,rss: the fusion phases to run),
+ * (default: that of AISFLOW_FUSION_MAX_IN_FLIGHT_BYTES), BENCH_POSTGRES_LINGER_MS (default: that of
+ * AISFLOW_FUSION_POSTGRES_LINGER_MS), BENCH_PHASES (e2e,latency,rss: the fusion phases to run),
  * BENCH_FUSION_CPU_PROF (a directory: the fusion process writes a --cpu-prof there),
  * BENCH_FUSION_NODE_ARGS (extra node flags for the fusion process, e.g. V8 heap sizes),
  * BENCH_SMAPS (a file: the fusion process copies its /proc/self/smaps there when RSS is taken),
@@ -58,6 +59,7 @@ const BATCH_MESSAGES = Number(process.env.BENCH_BATCH_MESSAGES ?? FusionEnv.prop
 /** fusion processes sharing the partitions, as the operator runs `fusion.replicas` (default 2) pods */
 const FUSION_MEMBERS = Number(process.env.BENCH_FUSION_MEMBERS ?? 1);
 const MAX_IN_FLIGHT_BYTES = Number(process.env.BENCH_MAX_IN_FLIGHT_BYTES ?? FusionEnv.properties.AISFLOW_FUSION_MAX_IN_FLIGHT_BYTES.default);
+const POSTGRES_LINGER_MS = Number(process.env.BENCH_POSTGRES_LINGER_MS ?? FusionEnv.properties.AISFLOW_FUSION_POSTGRES_LINGER_MS.default);
 const MAX_ACK_PENDING = Number(process.env.BENCH_MAX_ACK_PENDING ?? FusionEnv.properties.AISFLOW_FUSION_MAX_ACK_PENDING.default);
 const PHASES = new Set((process.env.BENCH_PHASES ?? 'e2e,latency,rss').split(','));
 /** bounded waits: a stuck phase is reported, not waited for forever */
@@ -181,7 +183,7 @@ async function fusionProcess(r: Role): Promise<void> {
         startedAt = performance.now();
         worker = await FusionWorker.start({
           nc, names: r.names, partitions: PARTITIONS, memberId: `bench-${r.member ?? 0}`, heartbeatMs: 1_000, memberTtlMs: 5_000, maxAckPending: MAX_ACK_PENDING, ackWaitMs: Number(process.env.BENCH_ACK_WAIT_MS ?? 30_000),
-          batchMaxMessages: BATCH_MESSAGES, maxInFlightBytes: MAX_IN_FLIGHT_BYTES, retryDelayMs: 500, maxDeliver: 5, lruSize: RSS_VESSELS,
+          batchMaxMessages: BATCH_MESSAGES, maxInFlightBytes: MAX_IN_FLIGHT_BYTES, postgresLingerMs: POSTGRES_LINGER_MS, retryDelayMs: 500, maxDeliver: 5, lruSize: RSS_VESSELS,
           decide: { ...defaultDecideSettings, maxAgeMs: 48 * 3_600_000 }, trust: defaultTrustSettings,
           breakerFailures: 5, breakerHalfOpenMs: 1_000, sourcesIntervalMs: 5_000,
           live: stores.live, history: stores.history, metrics, logger: quietLogger(), clock: systemClock,
@@ -411,7 +413,7 @@ async function coordinator(): Promise<void> {
       await sleep(20);
     }
   };
-  console.log(`bench:fusion  records=${fmt(RECORDS)} partitions=${PARTITIONS} records/message=${PER_MESSAGE} cpus=2 (shared) fusion members=${FUSION_MEMBERS} malloc=${ALLOCATOR} runtime=${RUNTIME} in-flight=${fmt(MAX_IN_FLIGHT_BYTES / 1024)} KiB`);
+  console.log(`bench:fusion  records=${fmt(RECORDS)} partitions=${PARTITIONS} records/message=${PER_MESSAGE} cpus=2 (shared) fusion members=${FUSION_MEMBERS} malloc=${ALLOCATOR} runtime=${RUNTIME} in-flight=${fmt(MAX_IN_FLIGHT_BYTES / 1024)} KiB postgres-linger=${POSTGRES_LINGER_MS} ms`);
   try {
     await rawLimits(nc, names, id, () => publisher.ask({ cmd: 'fill', records: RECORDS, vessels: Math.min(50_000, RECORDS), baseMmsi: 200_000_000, ageMs: 3_600_000 }));
 

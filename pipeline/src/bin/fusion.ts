@@ -63,6 +63,7 @@ async function run(): Promise<number> {
     ackWaitMs: config.AISFLOW_FUSION_ACK_WAIT_MS,
     batchMaxMessages: config.AISFLOW_FUSION_BATCH_MAX_MESSAGES,
     maxInFlightBytes: config.AISFLOW_FUSION_MAX_IN_FLIGHT_BYTES,
+    postgresLingerMs: config.AISFLOW_FUSION_POSTGRES_LINGER_MS,
     retryDelayMs: config.AISFLOW_FUSION_RETRY_DELAY_MS,
     maxDeliver: config.AISFLOW_FUSION_MAX_DELIVER,
     lruSize: config.AISFLOW_FUSION_LRU_SIZE,

@@ -41,6 +41,12 @@ export const FusionEnv = Type.Object({
    * under a backlog (~10x this in heap). 4 MiB is ~18,000 records, enough to keep both stores busy.
    */
   AISFLOW_FUSION_MAX_IN_FLIGHT_BYTES: Type.Integer({ minimum: 65_536, maximum: 1_073_741_824, default: 4_194_304 }),
+  /**
+   * A Postgres write smaller than 2,000 rows waits up to this long for more batches to merge
+   * with (ms; 0: none). Postgres is off the path to visible, so this delays acks, not updates,
+   * and saves a transaction per batch at a steady rate.
+   */
+  AISFLOW_FUSION_POSTGRES_LINGER_MS: Type.Integer({ minimum: 0, maximum: 5_000, default: 50 }),
   /** JetStream messages folded into one store write at most */
   AISFLOW_FUSION_BATCH_MAX_MESSAGES: Type.Integer({ minimum: 1, maximum: 10_000, default: 64 }),
   /** unacknowledged messages are redelivered after this (ms) */

@@ -33,7 +33,7 @@ function fakeMsg(seq: number, deliveryCount: number, records: AisRecordV1[], log
   } as unknown as JsMsg;
 }
 
-function setup(options: { maxInFlightBytes?: number } = {}) {
+function setup(options: { maxInFlightBytes?: number; postgresLingerMs?: number } = {}) {
   let now = T0 + 60_000;
   const clock: Clock = { now: () => now };
   const stores = memoryStores();
@@ -147,6 +147,30 @@ describe('BatchProcessor', () => {
     expect(published).toHaveLength(2);
     await new Promise((r) => setTimeout(r, 0)); // the release runs after the ack
     expect(await metric('aisflow_fusion_in_flight_bytes')).toBe(0);
+  });
+
+  it('merges small Postgres writes that arrive within the linger into one transaction; without it, writes them one by one', async () => {
+    for (const [postgresLingerMs, transactions] of [
+      [200, 1],
+      [0, 3],
+    ] as const) {
+      const { processor, stores } = setup({ postgresLingerMs });
+      const writes: number[] = [];
+      const write = stores.history.writeBatch.bind(stores.history);
+      stores.history.writeBatch = async (batch) => {
+        writes.push(batch.history.length);
+        return write(batch);
+      };
+      const log: string[] = [];
+      // three partitions' batches, each in Redis at once; none big enough to go alone
+      for (const p of [0, 1, 2]) await processor.handle(p, [fakeMsg(p + 1, 1, [pos(100 + p, T0, 'rx', `m${p}`)], log)]);
+      // lingering: not written yet, so not acked
+      if (postgresLingerMs > 0) expect(log).toEqual([]);
+      for (const p of [0, 1, 2]) await processor.settled(p);
+      expect(log.sort()).toEqual(['ack 1/1', 'ack 2/1', 'ack 3/1']);
+      expect(writes).toHaveLength(transactions);
+      expect(writes.reduce((a, b) => a + b, 0)).toBe(3);
+    }
   });
 
   it('takes a batch larger than the whole budget when nothing else is in flight', async () => {

@@ -33,6 +33,8 @@ export interface FusionWorkerOptions {
   batchMaxMessages: number;
   /** see BatchDeps.maxInFlightBytes */
   maxInFlightBytes?: number;
+  /** see BatchDeps.postgresLingerMs */
+  postgresLingerMs?: number;
   retryDelayMs: number;
   maxDeliver: number;
   lruSize: number;
@@ -93,6 +95,7 @@ export class FusionWorker {
       maxDeliver: o.maxDeliver,
       retryDelayMs: o.retryDelayMs,
       ...(o.maxInFlightBytes !== undefined ? { maxInFlightBytes: o.maxInFlightBytes } : {}),
+      ...(o.postgresLingerMs !== undefined ? { postgresLingerMs: o.postgresLingerMs } : {}),
     });
   }
 
