@@ -17,7 +17,9 @@
  * BENCH_RATE (10000), BENCH_BATCH_MESSAGES (default: that of AISFLOW_FUSION_BATCH_MAX_MESSAGES),
  * BENCH_FUSION_MEMBERS (1: fusion processes sharing the partitions; each gets the flags below),
  * BENCH_MAX_ACK_PENDING (default: that of AISFLOW_FUSION_MAX_ACK_PENDING), BENCH_MAX_IN_FLIGHT_BYTES
- * (default: that of AISFLOW_FUSION_MAX_IN_FLIGHT_BYTES), BENCH_POSTGRES_LINGER_MS (default: that of
+ * (default: that of AISFLOW_FUSION_MAX_IN_FLIGHT_BYTES), BENCH_TICK_MS (10: the paced publisher sends
+ * what each tick owes as one message per partition, as ingest's linger does; a longer tick makes
+ * fewer, larger messages and batches), BENCH_POSTGRES_LINGER_MS (default: that of
  * AISFLOW_FUSION_POSTGRES_LINGER_MS), BENCH_PHASES (e2e,latency,rss: the fusion phases to run),
  * BENCH_FUSION_CPU_PROF (a directory: the fusion process writes a --cpu-prof there),
  * BENCH_FUSION_NODE_ARGS (extra node flags for the fusion process, e.g. V8 heap sizes),
@@ -286,7 +288,7 @@ async function paced(nc: NatsConnection, names: NatsNames, rate: number, seconds
     },
   });
   const vessels = 20_000;
-  const tickMs = 10;
+  const tickMs = Number(process.env.BENCH_TICK_MS ?? 10);
   const inflight: Promise<unknown>[] = [];
   let i = 0;
   const phaseStart = Date.now();
@@ -448,6 +450,7 @@ async function coordinator(): Promise<void> {
       // 5. latency at an offered RATE records/s
       await all({ cmd: 'loop-reset' });
       const pids = [publisher.proc.pid!, ...members.map((m) => m.proc.pid!)];
+      const progressBefore = await drained(0);
       const machineBefore = machineCpuSeconds();
       const serversBefore = cpuSecondsByProcess(SERVERS);
       const pidsBefore = cpuSecondsOfPids(pids);
@@ -461,6 +464,7 @@ async function coordinator(): Promise<void> {
       // The load generator (building records, publishing, receiving every update) is on them too.
       const machine = machineCpuSeconds();
       const pidsAfter = cpuSecondsOfPids(pids);
+      const progressAfter = await drained(0);
       const serversAfter = cpuSecondsByProcess(SERVERS);
       const wall = (machine.total - machineBefore.total) / 2;
       const cores = (seconds: number) => (wall > 0 ? seconds / wall : NaN).toFixed(2);
@@ -471,6 +475,9 @@ async function coordinator(): Promise<void> {
         '  cores busy meanwhile (of 2): all / load generator, fusion, servers; steal',
         `${cores(machine.busy - machineBefore.busy)} / ${cores(used(pids[0]!))}, ${cores(pids.slice(1).reduce((a, pid) => a + used(pid), 0))}, ${cores(servers)}; ${cores(machine.steal - machineBefore.steal)}`,
       );
+      const batches = progressAfter.batches - progressBefore.batches;
+      const writes = (store: 'redis' | 'postgres') => progressAfter[store].n - progressBefore[store].n;
+      line('  fusion batches, records per batch; Redis and Postgres writes per second', `${fmt(batches)}, ${(lat.sent / Math.max(1, batches)).toFixed(1)}; ${fmt(writes('redis') / wall)}, ${fmt(writes('postgres') / wall)}`);
     }
 
     if (PHASES.has('rss')) {
