@@ -4,8 +4,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 const TICKS_PER_SECOND = 100;
 
 /**
- * CPU seconds (user + system) used so far by all running processes of each named kind, from
- * /proc (Linux). Read before and after a phase, the difference is what servers on this machine
+ * CPU seconds (user + system, with their reaped children's) used so far by all running
+ * processes of each named kind, from /proc (Linux). Read before and after a phase, the difference is what servers on this machine
  * spent meanwhile. A process name matches when its `comm` (the kernel's first 15 characters of
  * the executable name) starts the given name; names missing on this machine read 0.
  */
@@ -33,7 +33,7 @@ export function cpuSecondsByProcess(names: readonly string[]): Map<string, numbe
   return out;
 }
 
-/** CPU seconds (user + system) used so far by each of the given processes (0 once one has ended). */
+/** CPU seconds (user + system, with reaped children's) used so far by each of the given processes (0 once one has ended). */
 export function cpuSecondsOfPids(pids: readonly number[]): Map<number, number> {
   const out = new Map<number, number>(pids.map((pid) => [pid, 0]));
   for (const pid of pids) {
@@ -64,8 +64,13 @@ export function machineCpuSeconds(): { busy: number; steal: number; total: numbe
   return { busy: busy / TICKS_PER_SECOND, steal: steal / TICKS_PER_SECOND, total: (busy + idle + iowait + steal) / TICKS_PER_SECOND };
 }
 
-/** utime + stime of a /proc/<pid>/stat line (fields 14 and 15; comm is in parentheses and may contain spaces). */
+/**
+ * utime + stime + cutime + cstime of a /proc/<pid>/stat line (fields 14-17; comm is in
+ * parentheses and may contain spaces). The children's part keeps a sum over a server's processes
+ * from falling when one ends: a Postgres backend that exits takes its CPU time out of the sum,
+ * and the postmaster, which reaps it, adds it back as its children's.
+ */
 function ticksOf(stat: string): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
+  return Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
 }
