@@ -85,6 +85,8 @@ export interface BatchDeps {
 interface PendingWrite {
   history: BatchPlan['history'];
   vessels: BatchPlan['vessels'];
+  /** history rows + vessel upserts */
+  rows: number;
   /** performance.now() when queued (the linger is real time, whatever clock decides) */
   queuedAt: number;
   resolve(historyInserted: number): void;
@@ -306,8 +308,9 @@ export class BatchProcessor {
    */
   private submit(history: BatchPlan['history'], vessels: BatchPlan['vessels']): Promise<number> {
     return new Promise<number>((resolve, reject) => {
-      this.queue.push({ history, vessels, queuedAt: performance.now(), resolve, reject });
-      this.queuedRows += history.length + vessels.length;
+      const rows = history.length + vessels.length;
+      this.queue.push({ history, vessels, rows, queuedAt: performance.now(), resolve, reject });
+      this.queuedRows += rows;
       this.drain();
     });
   }
@@ -325,9 +328,9 @@ export class BatchProcessor {
         return;
       }
       let take = 1;
-      let rows = this.queue[0]!.history.length + this.queue[0]!.vessels.length;
+      let rows = this.queue[0]!.rows;
       for (; take < this.queue.length; take++) {
-        const next = this.queue[take]!.history.length + this.queue[take]!.vessels.length;
+        const next = this.queue[take]!.rows;
         if (rows + next > maxRows) break;
         rows += next;
       }
