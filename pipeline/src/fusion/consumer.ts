@@ -1,5 +1,6 @@
 import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
+import { backoffDelay } from '../shared/backoff.js';
 import { subjects, type NatsNames } from '../shared/subjects.js';
 import type { Logger } from '../telemetry/logger.js';
 
@@ -108,7 +109,7 @@ export class PartitionConsumer {
         return;
       } catch (err) {
         if (attempt === 0) this.o.logger.warn({ err, partition: this.o.partition }, 'cannot create the partition consumer yet; retrying');
-        await new Promise((r) => setTimeout(r, Math.min(5_000, 500 * 2 ** Math.min(attempt, 4))));
+        await new Promise((r) => setTimeout(r, backoffDelay(attempt, 500, 5_000)));
       }
     }
   }
@@ -167,7 +168,7 @@ export class PartitionConsumer {
       } catch (err) {
         consumer = undefined; // looked up again: the consumer or the stream may have been re-created
         if (failures++ === 0) this.o.logger.warn({ err, partition: this.o.partition }, 'pulling failed; retrying');
-        await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * 2 ** Math.min(failures, 4))));
+        await new Promise((r) => setTimeout(r, backoffDelay(failures, 250, 5_000)));
       }
     }
   }

@@ -4,6 +4,7 @@ import { createRedisClient, type RedisConnectionOptions } from './redis/connecti
 import { detectDocMode, RedisLiveStateStore, type RedisDocMode } from './redis/live-state.js';
 import { StoreVesselQueries } from './queries-impl.js';
 import type { VesselQueries } from './queries.js';
+import { backoffDelay } from '../shared/backoff.js';
 import type { Logger } from '../telemetry/logger.js';
 
 export { RetryableStoreError, UnrecoverableStoreError, isRetryableStoreError, isUnrecoverableStoreError } from './errors.js';
@@ -117,7 +118,7 @@ async function waitForDocMode(client: Parameters<typeof detectDocMode>[0], logge
       return await detectDocMode(client);
     } catch (err) {
       if (attempt === 0) logger.warn({ err }, 'Redis not answering yet; retrying');
-      await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * 2 ** Math.min(attempt, 5))));
+      await new Promise((r) => setTimeout(r, backoffDelay(attempt, 250, 5_000)));
     }
   }
 }

@@ -1,5 +1,5 @@
 import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleAll, BrokenCircuitError } from 'cockatiel';
-import { backoffDelay } from '../backoff.js';
+import { backoffDelay } from '../../shared/backoff.js';
 import { sleep, type SourceContext } from './types.js';
 
 export interface Connection {
