@@ -27,6 +27,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { StaticFields } from '../../pipeline/src/ais/types.js';
+import { historyKey } from '../../pipeline/src/fusion/decide.js';
 import { fnv1a64 } from '../../pipeline/src/ingest/record.js';
 import { cpuSecondsByProcess } from './proc-cpu.js';
 import { partitionOf } from '../../pipeline/src/shared/partition.js';
@@ -151,7 +152,7 @@ function historyRows(t: number, source: string): HistoryRow[] {
     const mmsi = 200_000_000 + (i % HISTORY_VESSELS);
     const ts = t + i * 10;
     const report = fnv1a64(`${mmsi}-${ts}-${i}`);
-    return { key: `${mmsi}:${Math.floor(ts / 1000)}:${report}`, report, mmsi, ts, lat: 55.1234 + i / 1e6, lon: 10.5678, speed: 12.3, course: 45.6, heading: i % 7 === 0 ? null : 44, status: 0, msgType: 1, sources: [source] };
+    return { key: historyKey(mmsi, ts, report), report, mmsi, ts, lat: 55.1234 + i / 1e6, lon: 10.5678, speed: 12.3, course: 45.6, heading: i % 7 === 0 ? null : 44, status: 0, msgType: 1, sources: [source] };
   });
 }
 

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RetryableStoreError, UnrecoverableStoreError } from '../../../pipeline/src/store/errors.js';
+import { historyKey } from '../../../pipeline/src/fusion/decide.js';
 import { fnv1a64 } from '../../../pipeline/src/ingest/record.js';
 import { PostgresHistoryStore } from '../../../pipeline/src/store/postgres/history.js';
 import { migrate } from '../../../pipeline/src/store/postgres/migrate.js';
@@ -18,7 +19,7 @@ const T0 = Date.UTC(2026, 0, 10, 12, 0, 0);
 /** A history row of the radio report named `report` (its id is the name's 64-bit hash, as ingest's record key is the payload's). */
 function row(report: string, mmsi: number, ts: number, sources: string[], extra: Partial<HistoryRow> = {}): HistoryRow {
   const id = fnv1a64(report);
-  return { key: `${mmsi}:${Math.floor(ts / 1000)}:${id}`, report: id, mmsi, ts, lat: 55 + (ts % 1000) / 1e5, lon: 10, speed: 12.5, course: 180, heading: null, status: 0, msgType: 1, sources, ...extra };
+  return { key: historyKey(mmsi, ts, id), report: id, mmsi, ts, lat: 55 + (ts % 1000) / 1e5, lon: 10, speed: 12.5, course: 180, heading: null, status: 0, msgType: 1, sources, ...extra };
 }
 
 /** The stored `report` column (a signed bigint, as node-postgres returns it: text) of the report named `report`. */
