@@ -398,19 +398,23 @@ async function coordinator(): Promise<void> {
   const publisher = child('publisher', role);
   const members = Array.from({ length: FUSION_MEMBERS }, (_, member) => child('fusion', { ...role, member }));
   const all = <T>(req: Request) => Promise.all(members.map((m) => m.ask<T>(req)));
-  /** Waits (bounded) until the members together have written `target` records; their figures summed. */
+  /** The members' figures so far, summed. */
+  const progress = async (): Promise<Drained> => {
+    const each = await all<Drained>({ cmd: 'progress' });
+    return {
+      done: each.reduce((a, d) => a + d.done, 0),
+      seconds: Math.max(...each.map((d) => d.seconds)),
+      batches: each.reduce((a, d) => a + d.batches, 0),
+      redis: { sum: each.reduce((a, d) => a + d.redis.sum, 0), n: each.reduce((a, d) => a + d.redis.n, 0) },
+      postgres: { sum: each.reduce((a, d) => a + d.postgres.sum, 0), n: each.reduce((a, d) => a + d.postgres.n, 0) },
+      cpu: { user: each.reduce((a, d) => a + d.cpu.user, 0), system: each.reduce((a, d) => a + d.cpu.system, 0) },
+    };
+  };
+  /** Waits (bounded) until the members together have written `target` records. */
   const drained = async (target: number): Promise<Drained> => {
     const deadline = Date.now() + PHASE_TIMEOUT_MS;
     for (;;) {
-      const each = await all<Drained>({ cmd: 'progress' });
-      const sum: Drained = {
-        done: each.reduce((a, d) => a + d.done, 0),
-        seconds: Math.max(...each.map((d) => d.seconds)),
-        batches: each.reduce((a, d) => a + d.batches, 0),
-        redis: { sum: each.reduce((a, d) => a + d.redis.sum, 0), n: each.reduce((a, d) => a + d.redis.n, 0) },
-        postgres: { sum: each.reduce((a, d) => a + d.postgres.sum, 0), n: each.reduce((a, d) => a + d.postgres.n, 0) },
-        cpu: { user: each.reduce((a, d) => a + d.cpu.user, 0), system: each.reduce((a, d) => a + d.cpu.system, 0) },
-      };
+      const sum = await progress();
       if (sum.done >= target || Date.now() > deadline) return sum;
       await sleep(20);
     }
@@ -450,7 +454,7 @@ async function coordinator(): Promise<void> {
       // 5. latency at an offered RATE records/s
       await all({ cmd: 'loop-reset' });
       const pids = [publisher.proc.pid!, ...members.map((m) => m.proc.pid!)];
-      const progressBefore = await drained(0);
+      const progressBefore = await progress();
       const machineBefore = machineCpuSeconds();
       const serversBefore = cpuSecondsByProcess(SERVERS);
       const pidsBefore = cpuSecondsOfPids(pids);
@@ -464,7 +468,7 @@ async function coordinator(): Promise<void> {
       // The load generator (building records, publishing, receiving every update) is on them too.
       const machine = machineCpuSeconds();
       const pidsAfter = cpuSecondsOfPids(pids);
-      const progressAfter = await drained(0);
+      const progressAfter = await progress();
       const serversAfter = cpuSecondsByProcess(SERVERS);
       const wall = (machine.total - machineBefore.total) / 2;
       const cores = (seconds: number) => (wall > 0 ? seconds / wall : NaN).toFixed(2);
