@@ -17,9 +17,10 @@
  * BENCH_RATE (10000), BENCH_BATCH_MESSAGES (default: that of AISFLOW_FUSION_BATCH_MAX_MESSAGES),
  * BENCH_FUSION_MEMBERS (1: fusion processes sharing the partitions; each gets the flags below),
  * BENCH_MAX_ACK_PENDING (default: that of AISFLOW_FUSION_MAX_ACK_PENDING), BENCH_MAX_IN_FLIGHT_BYTES
- * (default: that of AISFLOW_FUSION_MAX_IN_FLIGHT_BYTES), BENCH_TICK_MS (10: the paced publisher sends
- * what each tick owes as one message per partition, as ingest's linger does; a longer tick makes
- * fewer, larger messages and batches), BENCH_POSTGRES_LINGER_MS (default: that of
+ * (default: that of AISFLOW_FUSION_MAX_IN_FLIGHT_BYTES), BENCH_PARTITIONS (default: that of
+ * AISFLOW_PARTITIONS), BENCH_INGEST_LINGER_MS (default: that of AISFLOW_BATCH_LINGER_MS: the paced
+ * phase batches through ingest's publisher with ingest's defaults), BENCH_TICK_MS (2: how often
+ * the paced load generator hands the records it owes to that publisher), BENCH_POSTGRES_LINGER_MS (default: that of
  * AISFLOW_FUSION_POSTGRES_LINGER_MS), BENCH_PHASES (e2e,latency,rss: the fusion phases to run),
  * BENCH_FUSION_CPU_PROF (a directory: the fusion process writes a --cpu-prof there),
  * BENCH_FUSION_NODE_ARGS (extra node flags for the fusion process, e.g. V8 heap sizes),
@@ -41,6 +42,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { Registry } from 'prom-client';
 import { defaultDecideSettings } from '../../pipeline/src/fusion/decide.js';
 import { defaultTrustSettings } from '../../pipeline/src/fusion/trust.js';
 import { FusionWorker } from '../../pipeline/src/fusion/worker.js';
@@ -49,13 +51,22 @@ import { subjects, type NatsNames } from '../../pipeline/src/shared/subjects.js'
 import { openFusionStores, type OpenedStores } from '../../test/harness/fusion-stores.js';
 import { natsUrl, positionRecord, publishRecords, quietLogger, testMetrics, uniqueId } from '../../test/harness/fusion.js';
 import { FusionEnv } from '../../pipeline/src/config/fusion.js';
+import { IngestEnv } from '../../pipeline/src/config/ingest.js';
+import { BatchPublisher } from '../../pipeline/src/ingest/publisher.js';
+import { partitionOf } from '../../pipeline/src/shared/partition.js';
+import { createLogger } from '../../pipeline/src/telemetry/logger.js';
+import { createIngestMetrics } from '../../pipeline/src/telemetry/metrics/ingest.js';
 import { cpuSecondsByProcess, cpuSecondsOfPids, machineCpuSeconds } from './proc-cpu.js';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 200_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const RATE = Number(process.env.BENCH_RATE ?? 10_000);
-const PARTITIONS = 16;
+/** the stream's partitions: the production default unless BENCH_PARTITIONS says otherwise */
+const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? FusionEnv.properties.AISFLOW_PARTITIONS.default);
+/** records per message of the pre-filled backlog (phases 4 and 6): a backlog travels in full batches */
 const PER_MESSAGE = 250;
+/** ingest's batching in the paced phase: the production defaults unless overridden */
+const INGEST_LINGER_MS = Number(process.env.BENCH_INGEST_LINGER_MS ?? IngestEnv.properties.AISFLOW_BATCH_LINGER_MS.default);
 const RSS_VESSELS = 250_000;
 const BATCH_MESSAGES = Number(process.env.BENCH_BATCH_MESSAGES ?? FusionEnv.properties.AISFLOW_FUSION_BATCH_MAX_MESSAGES.default);
 /** fusion processes sharing the partitions, as the operator runs `fusion.replicas` (default 2) pods */
@@ -199,6 +210,7 @@ async function fusionProcess(r: Role): Promise<void> {
           batches: await value(metrics.batchRecords, '_count'),
           redis: { sum: await value(metrics.storeWriteDuration, '_sum', 'redis'), n: await value(metrics.storeWriteDuration, '_count', 'redis') },
           postgres: { sum: await value(metrics.storeWriteDuration, '_sum', 'postgres'), n: await value(metrics.storeWriteDuration, '_count', 'postgres') },
+          admissionWaits: await value(metrics.admissionWaits, ''),
           cpu: process.cpuUsage(),
         };
       }
@@ -263,9 +275,12 @@ async function publisherProcess(r: Role): Promise<void> {
 }
 
 /**
- * Offers `rate` records/s for `seconds`: every tick publishes what the schedule owes so far (so a
- * slow tick is caught up, not lost), without awaiting the JetStream acks (the offered rate must
- * not depend on them). Latency: record receive time → the fusion update naming that report.
+ * Offers `rate` records/s for `seconds` through ingest's own BatchPublisher with ingest's
+ * defaults (linger, batch limits, publish window): records are grouped per partition exactly as
+ * ingest groups them, so the number and size of JetStream messages is what production makes at
+ * this rate. Every tick adds what the schedule owes so far (a slow tick is caught up, not lost).
+ * Latency: the time a record was handed to the publisher (ingest's receive time, so the linger
+ * counts) → the fusion update naming that report.
  */
 async function paced(nc: NatsConnection, names: NatsNames, rate: number, seconds: number) {
   const sent = new Map<string, number>();
@@ -273,6 +288,11 @@ async function paced(nc: NatsConnection, names: NatsNames, rate: number, seconds
   /** the same, for records sent after the first 2 s (the LRU warm: every vessel seen once) */
   const warm: number[] = [];
   let warmFrom = Infinity;
+  let phaseStart = Date.now();
+  /** BENCH_LATENCY_DETAIL=1: where the tail is, per second of the phase and per partition */
+  const detail = process.env.BENCH_LATENCY_DETAIL === '1';
+  const bySecond: number[][] = [];
+  const byPartition: number[][] = [];
   const sub = nc.subscribe(subjects.allUpdates(names), {
     callback: (_e, m) => {
       const now = Date.now();
@@ -282,37 +302,62 @@ async function paced(nc: NatsConnection, names: NatsNames, rate: number, seconds
         if (rx !== undefined) {
           latencies.push(now - rx);
           if (rx >= warmFrom) warm.push(now - rx);
+          if (detail) {
+            const second = Math.floor((rx - phaseStart) / 1000);
+            (bySecond[second] ??= []).push(now - rx);
+            (byPartition[partitionOf(u.mmsi, PARTITIONS)] ??= []).push(now - rx);
+          }
           sent.delete(key);
         }
       }
     },
   });
+  const defaults = IngestEnv.properties;
+  const metrics = createIngestMetrics(new Registry());
+  const publisher = new BatchPublisher({
+    js: jetstream(nc),
+    names,
+    partitions: PARTITIONS,
+    maxRecords: defaults.AISFLOW_BATCH_MAX_RECORDS.default,
+    maxBytes: defaults.AISFLOW_BATCH_MAX_BYTES.default,
+    lingerMs: INGEST_LINGER_MS,
+    maxInflight: defaults.AISFLOW_PUBLISH_MAX_INFLIGHT.default,
+    timeoutMs: defaults.AISFLOW_PUBLISH_TIMEOUT_MS.default,
+    maxPendingRecords: defaults.AISFLOW_INGEST_MAX_PENDING_RECORDS.default,
+    runId: `bench-${process.pid}-${Date.now()}`,
+    metrics,
+    logger: createLogger({ name: 'bench-publisher', level: 'error' }),
+  });
   const vessels = 20_000;
-  const tickMs = Number(process.env.BENCH_TICK_MS ?? 10);
-  const inflight: Promise<unknown>[] = [];
+  const tickMs = Number(process.env.BENCH_TICK_MS ?? 2);
   let i = 0;
-  const phaseStart = Date.now();
+  phaseStart = Date.now();
   warmFrom = phaseStart + 2_000;
   const until = phaseStart + seconds * 1000;
   while (Date.now() < until) {
     const owed = Math.floor(((Date.now() - phaseStart) / 1000) * rate) - i;
-    const batch = [];
     for (let j = 0; j < owed; j++, i++) {
       const v = i % vessels;
       const rx = Date.now();
       const rec = positionRecord(300_000_000 + v, rx, 40 + (v % 300) * 0.01 + i * 1e-7, 5, 'bench', `l${i}`);
       sent.set(`${rec.mmsi}:${Math.floor(rx / 1000) * 1000}`, rx);
-      batch.push(rec);
+      publisher.add(rec, partitionOf(rec.mmsi, PARTITIONS));
     }
-    if (batch.length > 0) inflight.push(publishRecords(nc, names, PARTITIONS, batch, PER_MESSAGE));
     await sleep(tickMs);
   }
   const offered = i / ((Date.now() - phaseStart) / 1000);
-  await Promise.all(inflight);
+  const unacked = await publisher.drain(30_000);
+  publisher.close();
   for (let waited = 0; sent.size > 0 && waited < 5_000; waited += 100) await sleep(100);
   sub.unsubscribe();
+  const messages = (await metrics.batchesPublished.get()).values[0]?.value ?? 0;
   const pct = (list: number[], p: number) => list.sort((a, b) => a - b)[Math.min(list.length - 1, Math.floor(list.length * p))] ?? NaN;
-  return { offered, sent: i, seen: latencies.length, p50: pct(latencies, 0.5), p99: pct(latencies, 0.99), max: pct(latencies, 1), warmP99: pct(warm, 0.99) };
+  if (detail) {
+    console.log(`  p99 per second of the phase (ms): ${bySecond.map((l) => pct(l, 0.99)).join(' ')}`);
+    const worst = byPartition.map((l, p) => ({ p, p99: pct(l, 0.99) })).sort((a, b) => b.p99 - a.p99).slice(0, 8);
+    console.log(`  worst partitions by p99 (partition: ms): ${worst.map((w) => `${w.p}: ${w.p99}`).join(', ')}`);
+  }
+  return { offered, sent: i, unacked, messages, seen: latencies.length, p50: pct(latencies, 0.5), p99: pct(latencies, 0.99), max: pct(latencies, 1), warmP99: pct(warm, 0.99) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -383,6 +428,7 @@ interface Drained {
   batches: number;
   redis: { sum: number; n: number };
   postgres: { sum: number; n: number };
+  admissionWaits: number;
   cpu: NodeJS.CpuUsage;
 }
 
@@ -407,6 +453,7 @@ async function coordinator(): Promise<void> {
       batches: each.reduce((a, d) => a + d.batches, 0),
       redis: { sum: each.reduce((a, d) => a + d.redis.sum, 0), n: each.reduce((a, d) => a + d.redis.n, 0) },
       postgres: { sum: each.reduce((a, d) => a + d.postgres.sum, 0), n: each.reduce((a, d) => a + d.postgres.n, 0) },
+      admissionWaits: each.reduce((a, d) => a + d.admissionWaits, 0),
       cpu: { user: each.reduce((a, d) => a + d.cpu.user, 0), system: each.reduce((a, d) => a + d.cpu.system, 0) },
     };
   };
@@ -419,7 +466,7 @@ async function coordinator(): Promise<void> {
       await sleep(20);
     }
   };
-  console.log(`bench:fusion  records=${fmt(RECORDS)} partitions=${PARTITIONS} records/message=${PER_MESSAGE} cpus=2 (shared) fusion members=${FUSION_MEMBERS} malloc=${ALLOCATOR} runtime=${RUNTIME} in-flight=${fmt(MAX_IN_FLIGHT_BYTES / 1024)} KiB postgres-linger=${POSTGRES_LINGER_MS} ms`);
+  console.log(`bench:fusion  records=${fmt(RECORDS)} partitions=${PARTITIONS} backlog records/message=${PER_MESSAGE} cpus=2 (shared) fusion members=${FUSION_MEMBERS} malloc=${ALLOCATOR} runtime=${RUNTIME} in-flight=${fmt(MAX_IN_FLIGHT_BYTES / 1024)} KiB postgres-linger=${POSTGRES_LINGER_MS} ms`);
   try {
     await rawLimits(nc, names, id, () => publisher.ask({ cmd: 'fill', records: RECORDS, vessels: Math.min(50_000, RECORDS), baseMmsi: 200_000_000, ageMs: 3_600_000 }));
 
@@ -458,11 +505,15 @@ async function coordinator(): Promise<void> {
       const machineBefore = machineCpuSeconds();
       const serversBefore = cpuSecondsByProcess(SERVERS);
       const pidsBefore = cpuSecondsOfPids(pids);
-      const lat = await publisher.ask<{ offered: number; sent: number; seen: number; p50: number; p99: number; max: number; warmP99: number }>({ cmd: 'paced', rate: RATE, seconds: SECONDS });
+      const lat = await publisher.ask<{ offered: number; sent: number; unacked: number; messages: number; seen: number; p50: number; p99: number; max: number; warmP99: number }>({ cmd: 'paced', rate: RATE, seconds: SECONDS });
       const loops = await all<{ p50: number; p99: number; max: number }>({ cmd: 'loop-delay' });
       const loop = { p50: Math.max(...loops.map((l) => l.p50)), p99: Math.max(...loops.map((l) => l.p99)), max: Math.max(...loops.map((l) => l.max)) };
       expected += lat.sent;
       line(`offered ${fmt(lat.offered)} records/s (asked ${fmt(RATE)}) for ${SECONDS} s: p50 / p99 / max`, `${lat.p50} / ${lat.p99} / ${lat.max} ms (${fmt(lat.seen)} of ${fmt(lat.sent)} seen; p99 after the first 2 s ${lat.warmP99} ms)`);
+      line(
+        `  ingest batching (linger ${INGEST_LINGER_MS} ms, ${PARTITIONS} partitions): JetStream messages/s, records per message`,
+        `${fmt(lat.messages / SECONDS)}, ${(lat.sent / Math.max(1, lat.messages)).toFixed(1)}${lat.unacked > 0 ? ` (${fmt(lat.unacked)} records never acknowledged)` : ''}`,
+      );
       line(`  fusion event-loop delay meanwhile${FUSION_MEMBERS > 1 ? ' (worst member)' : ''}: p50 / p99 / max`, `${loop.p50.toFixed(1)} / ${loop.p99.toFixed(1)} / ${loop.max.toFixed(1)} ms`);
       // The latency is queueing for the two cores: how busy they were, and who kept them busy.
       // The load generator (building records, publishing, receiving every update) is on them too.
@@ -482,6 +533,8 @@ async function coordinator(): Promise<void> {
       const batches = progressAfter.batches - progressBefore.batches;
       const writes = (store: 'redis' | 'postgres') => progressAfter[store].n - progressBefore[store].n;
       line('  fusion batches, records per batch; Redis and Postgres writes per second', `${fmt(batches)}, ${(lat.sent / Math.max(1, batches)).toFixed(1)}; ${fmt(writes('redis') / wall)}, ${fmt(writes('postgres') / wall)}`);
+      const meanWrite = (store: 'redis' | 'postgres') => (((progressAfter[store].sum - progressBefore[store].sum) / Math.max(1, writes(store))) * 1000).toFixed(1);
+      line('  mean Redis / Postgres write; batches that waited for in-flight bytes', `${meanWrite('redis')} / ${meanWrite('postgres')} ms; ${fmt(progressAfter.admissionWaits - progressBefore.admissionWaits)}`);
     }
 
     if (PHASES.has('rss')) {
