@@ -10,7 +10,7 @@ export const ApiEnv = Type.Object({
   AISFLOW_NATS_STREAM: Type.String({ default: 'AIS', minLength: 1 }),
   AISFLOW_NATS_DLQ_STREAM: Type.String({ default: 'AIS_DLQ', minLength: 1 }),
   AISFLOW_NATS_SUBJECT_PREFIX: Type.String({ default: 'ais', pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$' }),
-  AISFLOW_PARTITIONS: Type.Integer({ minimum: 1, maximum: 4096, default: 64 }),
+  AISFLOW_PARTITIONS: Type.Integer({ minimum: 1, maximum: 4096, default: 16 }),
   AISFLOW_HTTP_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
   /** address the API binds; 0.0.0.0 in a pod, 127.0.0.1 for the local demo */
   AISFLOW_HTTP_HOST: Type.String({ default: '0.0.0.0', minLength: 1 }),

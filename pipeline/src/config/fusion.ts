@@ -12,7 +12,7 @@ export const FusionEnv = Type.Object({
   AISFLOW_NATS_STREAM: Type.String({ default: 'AIS', pattern: '^[A-Za-z0-9_-]+$' }),
   AISFLOW_NATS_DLQ_STREAM: Type.String({ default: 'AIS_DLQ', pattern: '^[A-Za-z0-9_-]+$' }),
   AISFLOW_NATS_SUBJECT_PREFIX: Type.String({ default: 'ais', pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$' }),
-  AISFLOW_PARTITIONS: Type.Integer({ minimum: 1, maximum: 4096, default: 64 }),
+  AISFLOW_PARTITIONS: Type.Integer({ minimum: 1, maximum: 4096, default: 16 }),
   AISFLOW_HTTP_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9465 }),
   AISFLOW_LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),

@@ -58,7 +58,7 @@ describe('parseSourcesDocument', () => {
 describe('IngestEnv', () => {
   it('has the documented defaults', () => {
     const c = loadConfig(IngestEnv, {});
-    expect(c).toMatchObject({ AISFLOW_NATS_STREAM: 'AIS', AISFLOW_NATS_DLQ_STREAM: 'AIS_DLQ', AISFLOW_NATS_SUBJECT_PREFIX: 'ais', AISFLOW_PARTITIONS: 64, AISFLOW_HTTP_PORT: 9464 });
+    expect(c).toMatchObject({ AISFLOW_NATS_STREAM: 'AIS', AISFLOW_NATS_DLQ_STREAM: 'AIS_DLQ', AISFLOW_NATS_SUBJECT_PREFIX: 'ais', AISFLOW_PARTITIONS: 16, AISFLOW_HTTP_PORT: 9464 });
   });
 
   it('names a bad variable', () => {

@@ -12,7 +12,7 @@ export const IngestEnv = Type.Object({
   AISFLOW_NATS_STREAM: Type.String({ default: 'AIS', pattern: '^[A-Za-z0-9_-]+$' }),
   AISFLOW_NATS_DLQ_STREAM: Type.String({ default: 'AIS_DLQ', pattern: '^[A-Za-z0-9_-]+$' }),
   AISFLOW_NATS_SUBJECT_PREFIX: Type.String({ default: 'ais', pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$' }),
-  AISFLOW_PARTITIONS: Type.Integer({ minimum: 1, maximum: 4096, default: 64 }),
+  AISFLOW_PARTITIONS: Type.Integer({ minimum: 1, maximum: 4096, default: 16 }),
   AISFLOW_HTTP_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9464 }),
   AISFLOW_LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
@@ -36,8 +36,8 @@ export const IngestEnv = Type.Object({
   AISFLOW_BATCH_MAX_RECORDS: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000 }),
   /** ...or this many bytes of JSON (kept under the server's max_payload)... */
   AISFLOW_BATCH_MAX_BYTES: Type.Integer({ minimum: 1024, maximum: 8_388_608, default: 262_144 }),
-  /** ...or its first record has waited this long (ms). */
-  AISFLOW_BATCH_LINGER_MS: Type.Integer({ minimum: 0, maximum: 10_000, default: 5 }),
+  /** ...or its first record has waited this long (ms): fewer, larger messages against added latency (docs/configuration.md). */
+  AISFLOW_BATCH_LINGER_MS: Type.Integer({ minimum: 0, maximum: 10_000, default: 10 }),
   /** JetStream publishes awaiting an ack at once. */
   AISFLOW_PUBLISH_MAX_INFLIGHT: Type.Integer({ minimum: 1, maximum: 4096, default: 64 }),
   /** Wait for one publish ack before retrying it with the same Nats-Msg-Id (ms). */

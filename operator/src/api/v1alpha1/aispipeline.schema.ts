@@ -195,8 +195,10 @@ export const FusionSpec = Type.Object(
     partitions: Type.Integer({
       minimum: 1,
       maximum: 4096,
-      default: 64,
-      description: 'Partitions (hash of MMSI mod P). Immutable: records already in the stream are keyed by it.',
+      // 16, not more: each partition's records travel in messages of their own, so at a steady
+      // rate more partitions mean more, smaller JetStream messages (see docs/configuration.md).
+      default: 16,
+      description: 'Partitions (hash of MMSI mod P): at most this many fusion pods share the work. Immutable: records already in the stream are keyed by it.',
       ...rules({ rule: 'self == oldSelf', message: 'fusion.partitions is immutable' }),
     }),
     replicas: Type.Integer({ minimum: 0, maximum: 256, default: 2, description: 'Fusion pods when autoscaling.mode is none (also the scale subresource).' }),
