@@ -211,6 +211,7 @@ async function fusionProcess(r: Role): Promise<void> {
           redis: { sum: await value(metrics.storeWriteDuration, '_sum', 'redis'), n: await value(metrics.storeWriteDuration, '_count', 'redis') },
           postgres: { sum: await value(metrics.storeWriteDuration, '_sum', 'postgres'), n: await value(metrics.storeWriteDuration, '_count', 'postgres') },
           admissionWaits: await value(metrics.admissionWaits, ''),
+          visible: { within50ms: (await metrics.endToEndLatency.get()).values.find((v) => v.metricName?.endsWith('_bucket') && v.labels.le === 0.05)?.value ?? 0, n: await value(metrics.endToEndLatency, '_count') },
           cpu: process.cpuUsage(),
         };
       }
@@ -330,6 +331,9 @@ async function paced(nc: NatsConnection, names: NatsNames, rate: number, seconds
   });
   const vessels = 20_000;
   const tickMs = Number(process.env.BENCH_TICK_MS ?? 2);
+  // the generator's own stalls delay both the records it hands over and the updates it reads
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
   let i = 0;
   phaseStart = Date.now();
   warmFrom = phaseStart + 2_000;
@@ -346,6 +350,7 @@ async function paced(nc: NatsConnection, names: NatsNames, rate: number, seconds
     await sleep(tickMs);
   }
   const offered = i / ((Date.now() - phaseStart) / 1000);
+  loopDelay.disable();
   const unacked = await publisher.drain(30_000);
   publisher.close();
   for (let waited = 0; sent.size > 0 && waited < 5_000; waited += 100) await sleep(100);
@@ -357,7 +362,9 @@ async function paced(nc: NatsConnection, names: NatsNames, rate: number, seconds
     const worst = byPartition.map((l, p) => ({ p, p99: pct(l, 0.99) })).sort((a, b) => b.p99 - a.p99).slice(0, 8);
     console.log(`  worst partitions by p99 (partition: ms): ${worst.map((w) => `${w.p}: ${w.p99}`).join(', ')}`);
   }
-  return { offered, sent: i, unacked, messages, seen: latencies.length, p50: pct(latencies, 0.5), p99: pct(latencies, 0.99), max: pct(latencies, 1), warmP99: pct(warm, 0.99) };
+  const loop = { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
+  const within50ms = latencies.filter((ms) => ms <= 50).length;
+  return { offered, sent: i, unacked, messages, loop, within50ms, seen: latencies.length, p50: pct(latencies, 0.5), p99: pct(latencies, 0.99), max: pct(latencies, 1), warmP99: pct(warm, 0.99) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -429,6 +436,8 @@ interface Drained {
   redis: { sum: number; n: number };
   postgres: { sum: number; n: number };
   admissionWaits: number;
+  /** fusion's own end-to-end histogram: records visible within 50 ms of their receive time, of n */
+  visible: { within50ms: number; n: number };
   cpu: NodeJS.CpuUsage;
 }
 
@@ -454,6 +463,7 @@ async function coordinator(): Promise<void> {
       redis: { sum: each.reduce((a, d) => a + d.redis.sum, 0), n: each.reduce((a, d) => a + d.redis.n, 0) },
       postgres: { sum: each.reduce((a, d) => a + d.postgres.sum, 0), n: each.reduce((a, d) => a + d.postgres.n, 0) },
       admissionWaits: each.reduce((a, d) => a + d.admissionWaits, 0),
+      visible: { within50ms: each.reduce((a, d) => a + d.visible.within50ms, 0), n: each.reduce((a, d) => a + d.visible.n, 0) },
       cpu: { user: each.reduce((a, d) => a + d.cpu.user, 0), system: each.reduce((a, d) => a + d.cpu.system, 0) },
     };
   };
@@ -505,7 +515,7 @@ async function coordinator(): Promise<void> {
       const machineBefore = machineCpuSeconds();
       const serversBefore = cpuSecondsByProcess(SERVERS);
       const pidsBefore = cpuSecondsOfPids(pids);
-      const lat = await publisher.ask<{ offered: number; sent: number; unacked: number; messages: number; seen: number; p50: number; p99: number; max: number; warmP99: number }>({ cmd: 'paced', rate: RATE, seconds: SECONDS });
+      const lat = await publisher.ask<{ offered: number; sent: number; unacked: number; messages: number; loop: { p99: number; max: number }; within50ms: number; seen: number; p50: number; p99: number; max: number; warmP99: number }>({ cmd: 'paced', rate: RATE, seconds: SECONDS });
       const loops = await all<{ p50: number; p99: number; max: number }>({ cmd: 'loop-delay' });
       const loop = { p50: Math.max(...loops.map((l) => l.p50)), p99: Math.max(...loops.map((l) => l.p99)), max: Math.max(...loops.map((l) => l.max)) };
       expected += lat.sent;
@@ -515,6 +525,7 @@ async function coordinator(): Promise<void> {
         `${fmt(lat.messages / SECONDS)}, ${(lat.sent / Math.max(1, lat.messages)).toFixed(1)}${lat.unacked > 0 ? ` (${fmt(lat.unacked)} records never acknowledged)` : ''}`,
       );
       line(`  fusion event-loop delay meanwhile${FUSION_MEMBERS > 1 ? ' (worst member)' : ''}: p50 / p99 / max`, `${loop.p50.toFixed(1)} / ${loop.p99.toFixed(1)} / ${loop.max.toFixed(1)} ms`);
+      line('  load generator event-loop delay: p99 / max', `${lat.loop.p99.toFixed(1)} / ${lat.loop.max.toFixed(1)} ms`);
       // The latency is queueing for the two cores: how busy they were, and who kept them busy.
       // The load generator (building records, publishing, receiving every update) is on them too.
       const machine = machineCpuSeconds();
@@ -533,6 +544,8 @@ async function coordinator(): Promise<void> {
       const batches = progressAfter.batches - progressBefore.batches;
       const writes = (store: 'redis' | 'postgres') => progressAfter[store].n - progressBefore[store].n;
       line('  fusion batches, records per batch; Redis and Postgres writes per second', `${fmt(batches)}, ${(lat.sent / Math.max(1, batches)).toFixed(1)}; ${fmt(writes('redis') / wall)}, ${fmt(writes('postgres') / wall)}`);
+      const visible = { within50ms: progressAfter.visible.within50ms - progressBefore.visible.within50ms, n: progressAfter.visible.n - progressBefore.visible.n };
+      line('  visible within 50 ms, by fusion\'s own histogram (Redis written) / by the generator', `${((visible.within50ms / Math.max(1, visible.n)) * 100).toFixed(1)} % / ${((lat.within50ms / Math.max(1, lat.seen)) * 100).toFixed(1)} %`);
       const meanWrite = (store: 'redis' | 'postgres') => (((progressAfter[store].sum - progressBefore[store].sum) / Math.max(1, writes(store))) * 1000).toFixed(1);
       line('  mean Redis / Postgres write; batches that waited for in-flight bytes', `${meanWrite('redis')} / ${meanWrite('postgres')} ms; ${fmt(progressAfter.admissionWaits - progressBefore.admissionWaits)}`);
     }
