@@ -47,9 +47,10 @@ export interface BatchDeps {
   /** reports a trust change for the metrics (source label capping is the caller's business) */
   onTrustChange?(sources: ReadonlySet<string>): void;
   /**
-   * Store writes of different partitions' batches in flight at once; batches waiting meanwhile
-   * are merged into the next write (one Redis round of scripts, one Postgres transaction). The
-   * Postgres pool holds 4 connections: 4 writes keep all of them busy under load.
+   * Postgres writes of different partitions' batches in flight at once; batches waiting meanwhile
+   * are merged into the next write (one transaction). The pool holds 4 connections: 4 writes
+   * keep all of them busy under load. Redis writes are not merged: each batch writes its own
+   * states on the way to visible (merging them saved no CPU, docs/fusion.md).
    * @default 4
    */
   maxConcurrentWrites?: number;
