@@ -541,6 +541,7 @@ async function coordinator(): Promise<void> {
         '  cores busy meanwhile (of 2): all / load generator, fusion, servers; steal',
         `${cores(machine.busy - machineBefore.busy)} / ${cores(used(pids[0]!))}, ${cores(pids.slice(1).reduce((a, pid) => a + used(pid), 0))}, ${cores(servers)}; ${cores(machine.steal - machineBefore.steal)}`,
       );
+      line('  servers: cores busy', SERVERS.map((name) => `${name} ${cores(serversAfter.get(name)! - serversBefore.get(name)!)}`).join(', '));
       const batches = progressAfter.batches - progressBefore.batches;
       const writes = (store: 'redis' | 'postgres') => progressAfter[store].n - progressBefore[store].n;
       line('  fusion batches, records per batch; Redis and Postgres writes per second', `${fmt(batches)}, ${(lat.sent / Math.max(1, batches)).toFixed(1)}; ${fmt(writes('redis') / wall)}, ${fmt(writes('postgres') / wall)}`);
