@@ -103,7 +103,7 @@ try {
   // 1. Baseline: one record per JetStream message, async publishes with a window of 1000.
   {
     const n = names('single');
-    await ensureStream(jsm, recordStreamConfig(n, streamLimits));
+    await ensureStream(jsm, recordStreamConfig(n, streamLimits, P));
     created.push(n.stream);
     const js = jetstream(nc);
     const window = 1000;

@@ -1,6 +1,7 @@
 import { JetStreamApiError, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { ensureStream, recordStreamConfig } from '../../../pipeline/src/ingest/streams.js';
+import { checkStreamPartitions } from '../../../pipeline/src/shared/stream-partitions.js';
 import { streamReplicas } from '../desired/apps.js';
 import type { Pipeline } from '../desired/context.js';
 import { natsNames } from '../desired/endpoints.js';
@@ -27,10 +28,14 @@ export const natsStreamJanitor: StreamJanitor = {
       const jsm = await jetstreamManager(nc);
       const names = natsNames(p);
       const s = p.spec.nats.stream;
+      const nats = { stream: names.stream, dlqStream: names.dlqStream, prefix: names.subjectPrefix };
       const desired = recordStreamConfig(
-        { stream: names.stream, dlqStream: names.dlqStream, prefix: names.subjectPrefix },
+        nats,
         { maxAgeS: s.maxAgeSeconds, maxBytes: s.maxBytes, duplicateWindowS: s.duplicateWindowSeconds, replicas: streamReplicas(p) },
+        p.spec.fusion.partitions,
       );
+      // a stream filled with another partition count is reported, never re-described
+      await checkStreamPartitions(jsm, nats, p.spec.fusion.partitions);
       const result = await ensureStream(jsm, desired);
       return { ok: true, message: result === 'unchanged' ? `stream ${desired.name} in sync` : `stream ${desired.name} ${result} to match the spec` };
     } catch (err) {

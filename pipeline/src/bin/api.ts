@@ -12,7 +12,7 @@ import { natsUpdateFeed } from '../api/update-feed.js';
 import { createLogger } from '../telemetry/logger.js';
 import { createApiMetrics } from '../telemetry/metrics/api.js';
 import { startTracing, tracingOptionsFromEnv } from '../telemetry/tracing.js';
-import { connectNatsForever, EXIT_CONFIG, loadProcessConfig } from './process-kit.js';
+import { connectNatsForever, EXIT_CONFIG, loadProcessConfig, streamPartitionsMatch } from './process-kit.js';
 
 /** Exit codes: distinct, so an operator can tell a bad configuration from a crash. */
 export { EXIT_CONFIG };
@@ -37,6 +37,11 @@ async function run(flags: { port?: number }): Promise<number> {
   const names = { stream: config.AISFLOW_NATS_STREAM, dlqStream: config.AISFLOW_NATS_DLQ_STREAM, prefix: config.AISFLOW_NATS_SUBJECT_PREFIX };
 
   const nc = await connectNatsForever(config.AISFLOW_NATS_URL, `aisflow-api-${hostname()}`, logger);
+  // the per-partition geo indexes are read by this count: another one would miss vessels
+  if (!(await streamPartitionsMatch(nc, names, config.AISFLOW_PARTITIONS, logger))) {
+    await nc.close();
+    return EXIT_CONFIG;
+  }
 
   const stores = await openVesselQueries(storeSettingsFrom(config, { keyPrefix: config.AISFLOW_KEY_PREFIX, partitions: config.AISFLOW_PARTITIONS }));
   const feed = natsUpdateFeed(nc, names, () => logger.debug('unparsable live update skipped'));

@@ -12,7 +12,7 @@ import { createLogger, type Logger } from '../telemetry/logger.js';
 import { createFusionMetrics, type FusionMetrics } from '../telemetry/metrics/fusion.js';
 import { startTracing, tracingOptionsFromEnv } from '../telemetry/tracing.js';
 import { openFusionStores } from '../store/index.js';
-import { connectNatsForever, EXIT_CONFIG, loadProcessConfig } from './process-kit.js';
+import { connectNatsForever, EXIT_CONFIG, loadProcessConfig, streamPartitionsMatch } from './process-kit.js';
 
 /** Exit codes (docs/fusion.md). */
 export { EXIT_CONFIG };
@@ -36,6 +36,11 @@ async function run(): Promise<number> {
   const metrics: FusionMetrics = createFusionMetrics(registry);
 
   const nc = await connectNatsForever(config.AISFLOW_NATS_URL, `aisflow-fusion-${memberId}`, logger);
+  const names = { stream: config.AISFLOW_NATS_STREAM, dlqStream: config.AISFLOW_NATS_DLQ_STREAM, prefix: config.AISFLOW_NATS_SUBJECT_PREFIX };
+  if (!(await streamPartitionsMatch(nc, names, config.AISFLOW_PARTITIONS, logger))) {
+    await nc.close();
+    return EXIT_CONFIG;
+  }
 
   const stores = await openFusionStores(storeSettingsFrom(config, { keyPrefix: config.AISFLOW_KEY_PREFIX, partitions: config.AISFLOW_PARTITIONS }), { logger });
   metrics.redisMode.set({ mode: stores.redisMode }, 1);
@@ -54,7 +59,7 @@ async function run(): Promise<number> {
 
   const worker = await FusionWorker.start({
     nc,
-    names: { stream: config.AISFLOW_NATS_STREAM, dlqStream: config.AISFLOW_NATS_DLQ_STREAM, prefix: config.AISFLOW_NATS_SUBJECT_PREFIX },
+    names,
     partitions: config.AISFLOW_PARTITIONS,
     memberId,
     heartbeatMs: config.AISFLOW_FUSION_HEARTBEAT_MS,

@@ -7,6 +7,7 @@ import { IngestEnv, parseSourcesDocument, secretEnvNames, type SourceConfig } fr
 import { ConfigError, loadConfig } from '../config/load-config.js';
 import { IngestService, type IngestSettings } from '../ingest/service.js';
 import { isStreamConflict } from '../ingest/streams.js';
+import { isPartitionsMismatch } from '../shared/stream-partitions.js';
 import { systemClock } from '../shared/clock.js';
 import { buildOpsServer } from '../telemetry/http-server.js';
 import { createLogger } from '../telemetry/logger.js';
@@ -16,7 +17,7 @@ import { connectNatsForever, EXIT_CONFIG } from './process-kit.js';
 
 /** Exit codes (docs/ingest.md): distinct, so an operator can tell a bad config from a crash. */
 export { EXIT_CONFIG };
-export const EXIT_STREAM_CONFLICT = 65; // the existing stream cannot be changed to the configuration
+export const EXIT_STREAM_CONFLICT = 65; // the existing stream cannot be changed to the configuration, or is keyed by another partition count
 export const EXIT_DRAIN_INCOMPLETE = 1; // SIGTERM: some records could not be acknowledged in time
 
 export interface IngestFlags {
@@ -149,7 +150,7 @@ export async function run(flags: IngestFlags, processEnv: NodeJS.ProcessEnv, wri
   } catch (err) {
     await ops.close();
     await nc.close();
-    if (isStreamConflict(err)) {
+    if (isStreamConflict(err) || isPartitionsMismatch(err)) {
       logger.error({ code: err.code, stream: err.stream }, err.message);
       return fail(EXIT_STREAM_CONFLICT, `${err.code}: ${err.message}`);
     }

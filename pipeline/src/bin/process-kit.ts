@@ -1,6 +1,9 @@
+import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
 import type { Static, TObject } from '@sinclair/typebox';
 import { ConfigError, loadConfig } from '../config/load-config.js';
+import { checkStreamPartitions, isPartitionsMismatch } from '../shared/stream-partitions.js';
+import type { NatsNames } from '../shared/subjects.js';
 import type { Logger } from '../telemetry/logger.js';
 
 /** sysexits EX_CONFIG: an environment variable or a config document is invalid. */
@@ -42,4 +45,20 @@ export async function connectNatsForever(urls: string, name: string, logger: Log
     }
   })().catch(() => {});
   return nc;
+}
+
+/**
+ * False (logged) when the record stream is keyed by another partition count than `partitions`:
+ * reading it would miss records and split vessels across partitions, so the caller exits with
+ * EXIT_CONFIG. A stream that does not exist yet passes: ingest creates (and checks) it.
+ */
+export async function streamPartitionsMatch(nc: NatsConnection, names: NatsNames, partitions: number, logger: Logger): Promise<boolean> {
+  try {
+    await checkStreamPartitions(await jetstreamManager(nc), names, partitions);
+    return true;
+  } catch (err) {
+    if (!isPartitionsMismatch(err)) throw err;
+    logger.error({ code: err.code, stream: err.stream }, err.message);
+    return false;
+  }
 }

@@ -16,6 +16,7 @@ import { createTcpSource } from './sources/tcp.js';
 import type { Source, SourceContext } from './sources/types.js';
 import { createUdpSource } from './sources/udp.js';
 import { createWebSocketSource } from './sources/websocket.js';
+import { checkStreamPartitions } from '../shared/stream-partitions.js';
 import { ensureStream, recordStreamConfig, type StreamLimits } from './streams.js';
 
 /** Everything `aisflow ingest` is configured with, in plain names (bin/ingest.ts maps the env onto it). */
@@ -94,12 +95,16 @@ export class IngestService {
     });
   }
 
-  /** Creates or checks the streams (may throw StreamConflictError), then starts every enabled source. */
+  /**
+   * Creates or checks the streams (may throw StreamConflictError, or PartitionsMismatchError for
+   * a record stream keyed by another partition count), then starts every enabled source.
+   */
   async start(): Promise<void> {
     const s = this.d.settings;
     if (!this.d.skipStreamSetup) {
       const jsm = await jetstreamManager(this.d.nc);
-      for (const desired of [recordStreamConfig(s.names, s.stream), dlqStreamConfig(s.names, s.dlq)]) {
+      await checkStreamPartitions(jsm, s.names, s.partitions);
+      for (const desired of [recordStreamConfig(s.names, s.stream, s.partitions), dlqStreamConfig(s.names, s.dlq)]) {
         const result = await ensureStream(jsm, desired);
         this.d.logger.info({ stream: desired.name, result }, 'stream ready');
       }

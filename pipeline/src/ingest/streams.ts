@@ -9,6 +9,7 @@ import {
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { AisflowError } from '../shared/errors.js';
+import { recordStreamDescription } from '../shared/stream-partitions.js';
 import { subjects, type NatsNames } from '../shared/subjects.js';
 
 /** The configured stream cannot be created, or the existing one cannot be changed to it. Not retryable. */
@@ -41,12 +42,13 @@ export type DesiredStream = Pick<
 /**
  * Stream `AIS`: record batches on `<prefix>.msg.>`, file storage, limits retention. Discard old
  * at max_bytes: fusion consumes within seconds, so the oldest data is long processed when the
- * limit bites; discarding new would stall ingest for hours until max_age frees space.
+ * limit bites; discarding new would stall ingest for hours until max_age frees space. The
+ * description carries the partition count the subjects are keyed by (stream-partitions.ts).
  */
-export function recordStreamConfig(names: NatsNames, limits: StreamLimits): DesiredStream {
+export function recordStreamConfig(names: NatsNames, limits: StreamLimits, partitions: number): DesiredStream {
   return {
     name: names.stream,
-    description: 'aisflow AIS record batches (one JSON AisBatchV1 per message)',
+    description: recordStreamDescription(partitions),
     subjects: [subjects.allPartitions(names)],
     storage: StorageType.File,
     retention: RetentionPolicy.Limits,

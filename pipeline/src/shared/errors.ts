@@ -21,6 +21,7 @@ export const ErrorCodes = {
   // NATS / JetStream
   AISFLOW_ERR_NATS_STREAM_CONFLICT: 'the existing stream cannot be changed to the configured settings',
   AISFLOW_ERR_NATS_PUBLISH: 'publishing to JetStream failed',
+  AISFLOW_ERR_NATS_PARTITIONS_MISMATCH: 'the record stream is keyed by another partition count than configured',
   // stores
   AISFLOW_ERR_STORE_RETRYABLE: 'a store is temporarily unavailable',
   AISFLOW_ERR_STORE_UNRECOVERABLE: 'a record cannot be stored',

@@ -6,6 +6,7 @@ import { jetstreamManager, StorageType } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../../pipeline/src/bin/ingest.js';
+import { ensureStream, recordStreamConfig } from '../../../pipeline/src/ingest/streams.js';
 import { subjects } from '../../../pipeline/src/shared/subjects.js';
 import { batchesOf, connectNats, deleteStreams, freePort, natsUrl, readStream, uniqueNames, waitFor } from '../../harness/nats.js';
 
@@ -131,5 +132,17 @@ describe('aisflow ingest (the real process)', () => {
     expect(result.stderr).toContain('storage: "memory" -> "file"');
     expect(result.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
     expect((await jsm.streams.info(names.stream)).config.storage).toBe(StorageType.Memory);
+  });
+
+  it('refuses a stream filled with another partition count (AISFLOW_ERR_NATS_PARTITIONS_MISMATCH, exit 65) and publishes nothing', async () => {
+    const names = uniqueNames('prt');
+    cleanups.push(() => deleteStreams(nc, names));
+    const jsm = await jetstreamManager(nc);
+    await ensureStream(jsm, recordStreamConfig(names, { maxAgeS: 3600, maxBytes: 64 * 1024 * 1024, duplicateWindowS: 60, replicas: 1 }, 64));
+    const result = await runInProcess({ file: 'pipeline/data/ais/kystverket-tagblock.nmea' }, { ...namesEnv(names, 0), AISFLOW_PARTITIONS: '16' });
+    expect(result.code).toBe(65);
+    expect(result.stderr).toContain('AISFLOW_ERR_NATS_PARTITIONS_MISMATCH');
+    expect(result.stderr).toContain('keyed by 64 partitions, this process by 16');
+    expect((await jsm.streams.info(names.stream)).state.messages).toBe(0);
   });
 });

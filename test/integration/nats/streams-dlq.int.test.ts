@@ -7,6 +7,7 @@ import { dlqStreamConfig } from '../../../pipeline/src/dlq/stream.js';
 import { ensureStream, isStreamConflict, recordStreamConfig } from '../../../pipeline/src/ingest/streams.js';
 import type { AisBatchV1, AisRecordV1 } from '../../../pipeline/src/shared/ais-record.js';
 import { partitionOf } from '../../../pipeline/src/shared/partition.js';
+import { checkStreamPartitions, isPartitionsMismatch } from '../../../pipeline/src/shared/stream-partitions.js';
 import { subjects } from '../../../pipeline/src/shared/subjects.js';
 import { batchesOf, connectNats, deleteStreams, readStream, uniqueNames } from '../../harness/nats.js';
 
@@ -26,14 +27,14 @@ describe('ensureStream', () => {
   });
 
   it('creates, leaves equal settings alone, updates limits, and refuses a storage change', async () => {
-    const desired = recordStreamConfig(names, limits);
+    const desired = recordStreamConfig(names, limits, 16);
     expect(await ensureStream(jsm, desired)).toBe('created');
     expect(await ensureStream(jsm, desired)).toBe('unchanged');
     const info = await jsm.streams.info(names.stream);
     expect(info.config.storage).toBe(StorageType.File);
     expect(info.config.duplicate_window).toBe(nanos(60_000));
 
-    expect(await ensureStream(jsm, recordStreamConfig(names, { ...limits, maxAgeS: 7200 }))).toBe('updated');
+    expect(await ensureStream(jsm, recordStreamConfig(names, { ...limits, maxAgeS: 7200 }, 16))).toBe('updated');
     expect((await jsm.streams.info(names.stream)).config.max_age).toBe(nanos(7_200_000));
 
     const err = await ensureStream(jsm, { ...desired, storage: StorageType.Memory }).catch((e: unknown) => e);
@@ -45,6 +46,45 @@ describe('ensureStream', () => {
     const refused = await ensureStream(jsm, { ...desired, name: `${names.stream}_TWIN` }).catch((e: unknown) => e);
     expect(isStreamConflict(refused)).toBe(true);
     expect((refused as Error).message).toMatch(/cannot be created as configured: .*overlap/);
+  });
+});
+
+describe('checkStreamPartitions', () => {
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  const names = uniqueNames('prt');
+  const old = uniqueNames('prto');
+  beforeAll(async () => {
+    nc = await connectNats();
+    jsm = await jetstreamManager(nc);
+  });
+  afterAll(async () => {
+    await deleteStreams(nc, names);
+    await deleteStreams(nc, old);
+    await nc.close();
+  });
+
+  it('passes a missing stream and one declaring the same count; refuses one declaring another', async () => {
+    expect(await checkStreamPartitions(jsm, names, 16)).toBe(false);
+    await ensureStream(jsm, recordStreamConfig(names, limits, 16));
+    expect(await checkStreamPartitions(jsm, names, 16)).toBe(true);
+    const err = await checkStreamPartitions(jsm, names, 64).catch((e: unknown) => e);
+    expect(isPartitionsMismatch(err)).toBe(true);
+    expect((err as Error & { code: string }).code).toBe('AISFLOW_ERR_NATS_PARTITIONS_MISMATCH');
+    expect((err as Error).message).toContain(`stream ${names.stream} is keyed by 16 partitions, this process by 64`);
+  });
+
+  it('judges a stream without the count (made before ingest wrote it) by the partition subjects holding messages', async () => {
+    await ensureStream(jsm, { ...recordStreamConfig(old, limits, 64), description: 'aisflow AIS record batches (one JSON AisBatchV1 per message)' });
+    const js = jetstream(nc);
+    for (const p of [3, 40, 41, 63, 12]) await js.publish(subjects.partition(old, p), JSON.stringify({ v: 1, partition: p, records: [] }));
+    expect(await checkStreamPartitions(jsm, old, 64)).toBe(true);
+    const err = await checkStreamPartitions(jsm, old, 16).catch((e: unknown) => e);
+    expect(isPartitionsMismatch(err)).toBe(true);
+    expect((err as Error).message).toContain(`holds messages on ${old.prefix}.msg.40, ${old.prefix}.msg.41, ${old.prefix}.msg.63, past the 16 partitions`);
+    // ingest writing its description afterwards (the check passed for 64) records the count
+    await ensureStream(jsm, recordStreamConfig(old, limits, 64));
+    expect((await jsm.streams.info(old.stream)).config.description).toMatch(/; partitions=64$/);
   });
 });
 
@@ -60,7 +100,7 @@ describe('DLQ: fusion writer and admin', () => {
   beforeAll(async () => {
     nc = await connectNats();
     jsm = await jetstreamManager(nc);
-    await ensureStream(jsm, recordStreamConfig(names, limits));
+    await ensureStream(jsm, recordStreamConfig(names, limits, 16));
     await ensureStream(jsm, dlqStreamConfig(names, { maxAgeS: 3600, maxBytes: 16 * 1024 * 1024, replicas: 1 }));
   });
   afterAll(async () => {

@@ -14,6 +14,7 @@ import { TEST_CONTEXT } from '../../../operator/src/desired/test-context.js';
 import { Kube } from '../../../operator/src/k8s/kube.js';
 import { Reconciler } from '../../../operator/src/reconcile/reconciler.js';
 import { natsStreamJanitor } from '../../../operator/src/reconcile/streams.js';
+import { declaredPartitions } from '../../../pipeline/src/shared/stream-partitions.js';
 import { FakeKubeApiServer, type RecordedRequest } from '../../harness/fake-kube-apiserver.js';
 import { renderChart } from './helm.js';
 
@@ -397,6 +398,8 @@ describe('deletionPolicy Delete: finalizer and JetStream streams (real NATS on 1
     try {
       const jsm = await jetstreamManager(nc);
       expect((await jsm.streams.info(streamName)).config.subjects).toEqual([`ais-${NS}-gone.msg.>`]);
+      // the stream records the spec's partition count (the default), which ingest and fusion check
+      expect(declaredPartitions((await jsm.streams.info(streamName)).config.description)).toBe(16);
       // Drift outside Kubernetes: someone shortens max_age; the next pass restores it.
       const info = await jsm.streams.info(streamName);
       await jsm.streams.update(streamName, { ...info.config, max_age: 600_000_000_000 });
