@@ -415,7 +415,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       spawnAisflow(
         'ingest',
         ['ingest', '--file', o.capture, '--loop', '--rate', String(o.rate), '--source-id', 'aishub'],
-        // A paced replay is a trickle per partition: with the default 5 ms linger nearly every
+        // A paced replay is a trickle per partition: with the default 10 ms linger nearly every
         // record would be its own JetStream message, and one laptop fusion process would fall
         // behind on per-message work. A 250 ms linger makes batches of several records.
         { ...common, AISFLOW_HTTP_PORT: String(ingestPort), AISFLOW_BATCH_LINGER_MS: '250' },
