@@ -20,8 +20,10 @@
  * (default: that of AISFLOW_FUSION_MAX_IN_FLIGHT_BYTES), BENCH_PARTITIONS (default: that of
  * AISFLOW_PARTITIONS), BENCH_INGEST_LINGER_MS (default: that of AISFLOW_BATCH_LINGER_MS: the paced
  * phase batches through ingest's publisher with ingest's defaults), BENCH_TICK_MS (2: how often
- * the paced load generator hands the records it owes to that publisher), BENCH_POSTGRES_LINGER_MS (default: that of
- * AISFLOW_FUSION_POSTGRES_LINGER_MS), BENCH_PHASES (e2e,latency,rss: the fusion phases to run),
+ * the paced load generator hands the records it owes to that publisher), BENCH_LATENCY_DETAIL
+ * (1: the paced phase also prints its p99 per second and its worst partitions),
+ * BENCH_POSTGRES_LINGER_MS (default: that of AISFLOW_FUSION_POSTGRES_LINGER_MS), BENCH_PHASES
+ * (e2e,latency,rss: the fusion phases to run),
  * BENCH_FUSION_CPU_PROF (a directory: the fusion process writes a --cpu-prof there),
  * BENCH_FUSION_NODE_ARGS (extra node flags for the fusion process, e.g. V8 heap sizes),
  * BENCH_SMAPS (a file: the fusion process copies its /proc/self/smaps there when RSS is taken),
