@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { LogLevelEnv, NatsEnvProperties } from './common.js';
 import { StoreEnvProperties } from './store.js';
 
 /**
@@ -6,18 +7,11 @@ import { StoreEnvProperties } from './store.js';
  * `loadConfig(ApiEnv, process.env)`; every default lives here, with its unit.
  */
 export const ApiEnv = Type.Object({
-  AISFLOW_NATS_URL: Type.String({ default: 'nats://127.0.0.1:4222', description: 'NATS server(s), comma-separated' }),
-  AISFLOW_NATS_STREAM: Type.String({ default: 'AIS', minLength: 1 }),
-  AISFLOW_NATS_DLQ_STREAM: Type.String({ default: 'AIS_DLQ', minLength: 1 }),
-  AISFLOW_NATS_SUBJECT_PREFIX: Type.String({ default: 'ais', pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$' }),
-  AISFLOW_PARTITIONS: Type.Integer({ minimum: 1, maximum: 4096, default: 16 }),
+  ...NatsEnvProperties,
   AISFLOW_HTTP_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
   /** address the API binds; 0.0.0.0 in a pod, 127.0.0.1 for the local demo */
   AISFLOW_HTTP_HOST: Type.String({ default: '0.0.0.0', minLength: 1 }),
-  AISFLOW_LOG_LEVEL: Type.Union(
-    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-    { default: 'info' },
-  ),
+  AISFLOW_LOG_LEVEL: LogLevelEnv,
   AISFLOW_KEY_PREFIX: Type.String({ default: 'aisflow:dev', minLength: 1 }),
   // Redis (live state, geo) and Postgres through PgBouncer (tracks): the store module's settings.
   ...StoreEnvProperties,

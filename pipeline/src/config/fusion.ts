@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { LogLevelEnv, NatsEnvProperties } from './common.js';
 import type { DecideSettings } from '../fusion/decide.js';
 import type { TrustSettings } from '../fusion/trust.js';
 import { StoreEnvProperties } from './store.js';
@@ -8,16 +9,9 @@ import { StoreEnvProperties } from './store.js';
  * with loadConfig(); every default lives here, once, with its unit.
  */
 export const FusionEnv = Type.Object({
-  AISFLOW_NATS_URL: Type.String({ default: 'nats://127.0.0.1:4222', minLength: 1 }),
-  AISFLOW_NATS_STREAM: Type.String({ default: 'AIS', pattern: '^[A-Za-z0-9_-]+$' }),
-  AISFLOW_NATS_DLQ_STREAM: Type.String({ default: 'AIS_DLQ', pattern: '^[A-Za-z0-9_-]+$' }),
-  AISFLOW_NATS_SUBJECT_PREFIX: Type.String({ default: 'ais', pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$' }),
-  AISFLOW_PARTITIONS: Type.Integer({ minimum: 1, maximum: 4096, default: 16 }),
+  ...NatsEnvProperties,
   AISFLOW_HTTP_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9465 }),
-  AISFLOW_LOG_LEVEL: Type.Union(
-    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-    { default: 'info' },
-  ),
+  AISFLOW_LOG_LEVEL: LogLevelEnv,
   AISFLOW_KEY_PREFIX: Type.String({ default: 'aisflow:dev', minLength: 1 }),
   // Redis, Postgres (through PgBouncer) and history retention, shared with `aisflow api`
   ...StoreEnvProperties,

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { LogLevelEnv } from './common.js';
 
 /**
  * Store settings shared by `aisflow fusion` and `aisflow api` (docs/configuration.md, "storage").
@@ -35,10 +36,7 @@ export const MigrateEnv = Type.Object({
   /** direct to Postgres, never PgBouncer @default 'postgres://postgres@127.0.0.1:5432/postgres' */
   AISFLOW_POSTGRES_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/postgres', pattern: '^postgres(ql)?://' }),
   AISFLOW_POSTGRES_SCHEMA: StoreEnvProperties.AISFLOW_POSTGRES_SCHEMA,
-  AISFLOW_LOG_LEVEL: Type.Union(
-    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-    { default: 'info' },
-  ),
+  AISFLOW_LOG_LEVEL: LogLevelEnv,
 });
 export type MigrateEnv = Static<typeof MigrateEnv>;
 
