@@ -12,7 +12,8 @@
  *      8 times by default, so that the worker's warm-up (the first ~100k records) is a small part.
  * The streams it creates are deleted at the end. Figures on a shared 2-core box are noisy.
  * Options (env): BENCH_COPIES (capture repetitions, default 8), BENCH_BASELINE_RECORDS (default 60000),
- * BENCH_INFLIGHT (publish window, default 64), BENCH_LINGER_MS (default 5), BENCH_MAX_PENDING (default 100000),
+ * BENCH_INFLIGHT (publish window, default 64), BENCH_LINGER_MS (default: that of AISFLOW_BATCH_LINGER_MS),
+ * BENCH_PARTITIONS (default: that of AISFLOW_PARTITIONS), BENCH_MAX_PENDING (default 100000),
  * BENCH_INGEST_PASSES (default 2).
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -23,7 +24,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Registry } from 'prom-client';
 import { createDecoder } from '../../pipeline/src/ais/decoder.js';
-import { parseSourcesDocument } from '../../pipeline/src/config/ingest.js';
+import { IngestEnv, parseSourcesDocument } from '../../pipeline/src/config/ingest.js';
 import { IngestService } from '../../pipeline/src/ingest/service.js';
 import { ensureStream, recordStreamConfig } from '../../pipeline/src/ingest/streams.js';
 import { fnv1a64, toRecord } from '../../pipeline/src/ingest/record.js';
@@ -38,11 +39,12 @@ const url = process.env.AISFLOW_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 const copies = Number(process.env.BENCH_COPIES ?? 8);
 const baselineRecords = Number(process.env.BENCH_BASELINE_RECORDS ?? 60_000);
 const inflight = Number(process.env.BENCH_INFLIGHT ?? 64);
-const lingerMs = Number(process.env.BENCH_LINGER_MS ?? 5);
+const lingerMs = Number(process.env.BENCH_LINGER_MS ?? IngestEnv.properties.AISFLOW_BATCH_LINGER_MS.default);
 const maxPending = Number(process.env.BENCH_MAX_PENDING ?? 100_000);
 const passes = Number(process.env.BENCH_INGEST_PASSES ?? 2);
 const capturePath = 'pipeline/data/ais/aishub-3min-sample.nmea';
-const P = 64;
+/** the production default unless BENCH_PARTITIONS says otherwise (the figures in docs/ingest.md before it was 16 ran with 64) */
+const P = Number(process.env.BENCH_PARTITIONS ?? IngestEnv.properties.AISFLOW_PARTITIONS.default);
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const id = randomBytes(3).toString('hex');
