@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { Registry } from 'prom-client';
 import { fnv1a64 } from '../../pipeline/src/ingest/record.js';
@@ -53,7 +53,7 @@ export function testMetrics() {
 
 /** Publishes records grouped by partition as AisBatchV1 messages (what ingest does). */
 export async function publishRecords(nc: NatsConnection, names: NatsNames, partitions: number, records: AisRecordV1[], perMessage = 50): Promise<number> {
-  const js = jetStreamOf(nc);
+  const js = jetstream(nc);
   const byPartition = new Map<number, AisRecordV1[]>();
   for (const r of records) {
     const p = partitionOf(r.mmsi, partitions);
@@ -73,15 +73,6 @@ export async function publishRecords(nc: NatsConnection, names: NatsNames, parti
   }
   await Promise.all(acks);
   return messages;
-}
-
-const jetStreams = new WeakMap<NatsConnection, JetStreamClient>();
-
-/** One JetStream client per connection: the bench's paced publisher calls publishRecords 100 times a second. */
-function jetStreamOf(nc: NatsConnection): JetStreamClient {
-  let js = jetStreams.get(nc);
-  if (!js) jetStreams.set(nc, (js = jetstream(nc)));
-  return js;
 }
 
 /**
