@@ -5,9 +5,10 @@ const TICKS_PER_SECOND = 100;
 
 /**
  * CPU seconds (user + system, with their reaped children's) used so far by all running
- * processes of each named kind, from /proc (Linux). Read before and after a phase, the difference is what servers on this machine
- * spent meanwhile. A process name matches when its `comm` (the kernel's first 15 characters of
- * the executable name) starts the given name; names missing on this machine read 0.
+ * processes of each named kind, from /proc (Linux). Read before and after a phase, the
+ * difference is what servers on this machine spent meanwhile. A process name matches when its
+ * `comm` (the kernel's first 15 characters of the executable name) starts the given name; names
+ * missing on this machine read 0.
  */
 export function cpuSecondsByProcess(names: readonly string[]): Map<string, number> {
   const out = new Map<string, number>(names.map((name) => [name, 0]));
