@@ -54,7 +54,7 @@ import { openFusionStores, type OpenedStores } from '../../test/harness/fusion-s
 import { natsUrl, positionRecord, publishRecords, quietLogger, testMetrics, uniqueId } from '../../test/harness/fusion.js';
 import { FusionEnv } from '../../pipeline/src/config/fusion.js';
 import { IngestEnv } from '../../pipeline/src/config/ingest.js';
-import { BatchPublisher } from '../../pipeline/src/ingest/publisher.js';
+import { BatchPublisher, PUBLISHER_CONNECTION_OPTIONS } from '../../pipeline/src/ingest/publisher.js';
 import { partitionOf } from '../../pipeline/src/shared/partition.js';
 import { createLogger } from '../../pipeline/src/telemetry/logger.js';
 import { createIngestMetrics } from '../../pipeline/src/telemetry/metrics/ingest.js';
@@ -257,7 +257,8 @@ async function fusionProcess(r: Role): Promise<void> {
 // The publisher process: what ingest does, and the latency probe.
 
 async function publisherProcess(r: Role): Promise<void> {
-  const nc = await connect({ servers: natsUrl, name: 'bench-fusion-publisher' });
+  // connected as ingest connects: the paced phase publishes through ingest's BatchPublisher
+  const nc = await connect({ servers: natsUrl, name: 'bench-fusion-publisher', ...PUBLISHER_CONNECTION_OPTIONS });
   serve(async (req) => {
     switch (req.cmd) {
       case 'fill': {

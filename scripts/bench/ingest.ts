@@ -25,6 +25,7 @@ import { connect } from '@nats-io/transport-node';
 import { Registry } from 'prom-client';
 import { createDecoder } from '../../pipeline/src/ais/decoder.js';
 import { IngestEnv, parseSourcesDocument } from '../../pipeline/src/config/ingest.js';
+import { PUBLISHER_CONNECTION_OPTIONS } from '../../pipeline/src/ingest/publisher.js';
 import { IngestService } from '../../pipeline/src/ingest/service.js';
 import { ensureStream, recordStreamConfig } from '../../pipeline/src/ingest/streams.js';
 import { fnv1a64, toRecord } from '../../pipeline/src/ingest/record.js';
@@ -65,8 +66,8 @@ for (const l of lines) {
   if (o.kind === 'message') records.push(toRecord(o.message, o.meta));
 }
 
-// noAsyncTraces as `aisflow ingest` connects (bin/ingest.ts); the baseline shares the connection.
-const nc = await connect({ servers: url, name: 'bench-ingest', noAsyncTraces: true });
+// connected as `aisflow ingest` connects; the baseline shares the connection
+const nc = await connect({ servers: url, name: 'bench-ingest', ...PUBLISHER_CONNECTION_OPTIONS });
 const jsm = await jetstreamManager(nc);
 const created: string[] = [];
 

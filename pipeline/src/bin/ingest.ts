@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { IngestEnv, parseSourcesDocument, secretEnvNames, type SourceConfig } from '../config/ingest.js';
 import { ConfigError, loadConfig } from '../config/load-config.js';
+import { PUBLISHER_CONNECTION_OPTIONS } from '../ingest/publisher.js';
 import { IngestService, type IngestSettings } from '../ingest/service.js';
 import { isStreamConflict } from '../ingest/streams.js';
 import { isPartitionsMismatch } from '../shared/stream-partitions.js';
@@ -120,10 +121,7 @@ export async function run(flags: IngestFlags, processEnv: NodeJS.ProcessEnv, wri
     fragmentTimeoutMs: config.AISFLOW_FRAGMENT_TIMEOUT_MS,
   };
 
-  // noAsyncTraces: the client otherwise builds an Error (with a stack trace) per request, to
-  // have a useful stack if it fails; one per published batch was ~5% of ingest's CPU time. A
-  // failed publish is logged by name and message and retried, its stack adds nothing.
-  const nc = await connectNatsForever(config.AISFLOW_NATS_URL, `aisflow-ingest-${hostname()}`, logger, { noAsyncTraces: true });
+  const nc = await connectNatsForever(config.AISFLOW_NATS_URL, `aisflow-ingest-${hostname()}`, logger, PUBLISHER_CONNECTION_OPTIONS);
 
   const service = new IngestService({
     nc,
