@@ -8,6 +8,8 @@
  *   5. latency at an offered 10,000 records/s (paced): receive time → update published after the
  *      Redis write, with the rate the publisher really achieved
  *   6. RSS of the fusion process with 250,000 distinct vessels in its LRU (lruSize 250,000)
+ * Phases 4 and 5 also print what fusion allocated, promoted and page-faulted per record
+ * (gc-meter.ts): figures the machine's swings move far less than records/s and the p99.
  *
  * Like production, three processes: this coordinator (raw limits, orchestration), a fusion
  * process (only the FusionWorker and its stores: its CPU, GC and RSS are fusion's alone) and a
@@ -58,6 +60,7 @@ import { BatchPublisher, PUBLISHER_CONNECTION_OPTIONS } from '../../pipeline/src
 import { partitionOf } from '../../pipeline/src/shared/partition.js';
 import { createLogger } from '../../pipeline/src/telemetry/logger.js';
 import { createIngestMetrics } from '../../pipeline/src/telemetry/metrics/ingest.js';
+import { combineGc, formatGc, GcMeter, type GcTotals } from './gc-meter.js';
 import { cpuSecondsByProcess, cpuSecondsOfPids, machineCpuSeconds } from './proc-cpu.js';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 200_000);
@@ -191,6 +194,8 @@ async function fusionProcess(r: Role): Promise<void> {
     (await h.get()).values.filter((v) => (v.metricName ?? '').endsWith(suffix) && (!store || v.labels.store === store)).reduce((a, v) => a + v.value, 0);
   let startedAt = 0;
   const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  const gcMeter = new GcMeter();
+  gcMeter.start();
   serve(async (req) => {
     switch (req.cmd) {
       case 'start': {
@@ -215,6 +220,7 @@ async function fusionProcess(r: Role): Promise<void> {
           admissionWaits: await value(metrics.admissionWaits, ''),
           visible: { within50ms: (await metrics.endToEndLatency.get()).values.find((v) => v.metricName?.endsWith('_bucket') && v.labels.le === 0.05)?.value ?? 0, n: await value(metrics.endToEndLatency, '_count') },
           cpu: process.cpuUsage(),
+          gc: gcMeter.read(),
         };
       }
       case 'loop-reset':
@@ -432,6 +438,8 @@ async function rawLimits(nc: NatsConnection, names: NatsNames, id: string, fill:
 /** The servers whose CPU the end-to-end phase also spends, by process name (Linux /proc). */
 const SERVERS = ['postgres', 'pgbouncer', 'redis-server', 'nats-server'];
 
+const GC_LINE = '  fusion heap allocated / promoted, page faults per record; scavenges, mark-compacts, share of time in GC';
+
 interface Drained {
   done: number;
   seconds: number;
@@ -442,6 +450,7 @@ interface Drained {
   /** fusion's own end-to-end histogram: records visible within 50 ms of their receive time, of n */
   visible: { within50ms: number; n: number };
   cpu: NodeJS.CpuUsage;
+  gc: GcTotals;
 }
 
 async function coordinator(): Promise<void> {
@@ -468,6 +477,7 @@ async function coordinator(): Promise<void> {
       admissionWaits: each.reduce((a, d) => a + d.admissionWaits, 0),
       visible: { within50ms: each.reduce((a, d) => a + d.visible.within50ms, 0), n: each.reduce((a, d) => a + d.visible.n, 0) },
       cpu: { user: each.reduce((a, d) => a + d.cpu.user, 0), system: each.reduce((a, d) => a + d.cpu.system, 0) },
+      gc: each.slice(1).reduce((a, d) => combineGc(a, d.gc, 1), each[0]!.gc),
     };
   };
   /** Waits (bounded) until the members together have written `target` records. */
@@ -485,6 +495,7 @@ async function coordinator(): Promise<void> {
 
     // 4. fusion end to end, draining the pre-filled stream
     const serversBefore = cpuSecondsByProcess(SERVERS);
+    const gcBefore = (await progress()).gc;
     line('stores', (await all<string>({ cmd: 'start' }))[0]!);
     let expected = RECORDS;
     const e2e = await drained(expected);
@@ -505,6 +516,7 @@ async function coordinator(): Promise<void> {
       }).join(', '),
     );
     line('  batches, mean records per batch', `${fmt(e2e.batches)}, ${fmt(e2e.done / Math.max(1, e2e.batches))}`);
+    line(GC_LINE, formatGc(combineGc(e2e.gc, gcBefore, -1), e2e.done, e2e.seconds));
     for (const store of ['redis', 'postgres'] as const) {
       const s = e2e[store];
       line(`  ${store} write: mean per write, writes, busy share of wall time`, `${((s.sum / Math.max(1, s.n)) * 1000).toFixed(1)} ms, ${fmt(s.n)}, ${Math.round((s.sum / e2e.seconds) * 100)} %`);
@@ -551,6 +563,7 @@ async function coordinator(): Promise<void> {
       const visible = { within50ms: progressAfter.visible.within50ms - progressBefore.visible.within50ms, n: progressAfter.visible.n - progressBefore.visible.n };
       line('  visible within 50 ms, by fusion\'s own histogram (Redis written) / by the generator', `${((visible.within50ms / Math.max(1, visible.n)) * 100).toFixed(1)} % / ${((lat.within50ms / Math.max(1, lat.seen)) * 100).toFixed(1)} %`);
       const meanWrite = (store: 'redis' | 'postgres') => (((progressAfter[store].sum - progressBefore[store].sum) / Math.max(1, writes(store))) * 1000).toFixed(1);
+      line(GC_LINE, formatGc(combineGc(progressAfter.gc, progressBefore.gc, -1), lat.sent, wall));
       line('  mean Redis / Postgres write; batches that waited for in-flight bytes', `${meanWrite('redis')} / ${meanWrite('postgres')} ms; ${fmt(progressAfter.admissionWaits - progressBefore.admissionWaits)}`);
     }
 
