@@ -7,6 +7,7 @@ import { validateObjects } from '../../../test/harness/k8s-validate.js';
 import type { AisPipeline } from '../api/v1alpha1/aispipeline.schema.js';
 import { desiredObjects, type DesiredObject } from './index.js';
 import { CONFIG_HASH_ANNOTATION } from './labels.js';
+import { quantityValue } from './pod.js';
 import { TEST_CONTEXT } from './test-context.js';
 
 const EXAMPLES = ['minimal', 'production', 'external-databases'] as const;
@@ -119,6 +120,32 @@ describe('builder behaviour', () => {
     const text = JSON.stringify(byName(objs, 'Deployment', 'shared-infra-fusion'));
     expect(text).toContain('"secretKeyRef":{"name":"ais-redis","key":"nodes"}');
     expect(text).toContain('"secretKeyRef":{"name":"ais-nats","key":"url"}');
+  });
+
+  it('managed NATS: resources from the spec, and the Go runtime sized to the container (GOMAXPROCS from the CPU limit, GOMEMLIMIT at 90 % of memory)', () => {
+    type NatsContainer = { env: Array<{ name: string; value?: string; valueFrom?: unknown }>; resources: { requests: object; limits: Record<string, string> } };
+    const nats = (cr: AisPipeline) => (byName(desiredObjects(cr, TEST_CONTEXT), 'StatefulSet', 'minimal-nats')!.spec as { template: { spec: { containers: NatsContainer[] } } }).template.spec.containers[0]!;
+    const env = (c: NatsContainer, name: string) => c.env.find((e) => e.name === name);
+
+    const byDefault = nats(example('minimal'));
+    expect(byDefault.resources).toEqual({ requests: { cpu: '250m', memory: '512Mi' }, limits: { memory: '1Gi' } });
+    expect(env(byDefault, 'GOMAXPROCS')).toEqual({ name: 'GOMAXPROCS', valueFrom: { resourceFieldRef: { containerName: 'nats', resource: 'limits.cpu', divisor: '1' } } });
+    expect(env(byDefault, 'GOMEMLIMIT')).toEqual({ name: 'GOMEMLIMIT', value: String(Math.floor(0.9 * 2 ** 30)) });
+
+    const sized = nats(example('minimal', { nats: { ...example('minimal').spec.nats, resources: { requests: { cpu: '1' }, limits: { cpu: '2', memory: '1.5Gi' } } } }));
+    expect(sized.resources).toEqual({ requests: { cpu: '1', memory: '512Mi' }, limits: { cpu: '2', memory: '1.5Gi' } });
+    expect(env(sized, 'GOMEMLIMIT')?.value).toBe(String(Math.floor(0.9 * 1.5 * 2 ** 30)));
+  });
+
+  it('reads resource quantities as the CRD allows them: decimals, binary and decimal suffixes, millis', () => {
+    expect(quantityValue('1Gi')).toBe(2 ** 30);
+    expect(quantityValue('1.5Gi')).toBe(1.5 * 2 ** 30);
+    expect(quantityValue('512Mi')).toBe(512 * 2 ** 20);
+    expect(quantityValue('2G')).toBe(2e9);
+    expect(quantityValue('250m')).toBe(0.25);
+    expect(quantityValue('1000')).toBe(1000);
+    expect(() => quantityValue('1 Gi')).toThrow(/not a resource quantity: "1 Gi"/);
+    expect(() => quantityValue('1GB')).toThrow(RangeError);
   });
 
   it('is pure: the same input gives the same output', () => {

@@ -2,7 +2,7 @@ import { storageOrDefault } from '../api/v1alpha1/defaults.js';
 import type { DesiredObject, Pipeline, BuildContext } from './context.js';
 import { PORTS } from './endpoints.js';
 import { CONFIG_HASH_ANNOTATION, childName, hashOf, metadata, selectorLabels, labels } from './labels.js';
-import { clusterService, containerSecurityContext, envPodName, headlessService, httpProbe, podSecurityContext, pvcTemplate, resources, tmpMount, tmpVolume } from './pod.js';
+import { clusterService, containerSecurityContext, envPodName, goRuntimeEnv, headlessService, httpProbe, podSecurityContext, pvcTemplate, resources, tmpMount, tmpVolume } from './pod.js';
 
 const NATS_UID = 1000;
 
@@ -32,6 +32,7 @@ export function desiredNats(p: Pipeline, ctx: BuildContext): DesiredObject[] {
   const config = natsConfig(p);
   const sel = selectorLabels(p.cr, 'nats');
   const storage = storageOrDefault(p.spec.nats.storage);
+  const containerResources = resources(p.spec.nats.resources, { cpu: '250m', memory: '512Mi', memoryLimit: '1Gi' });
   return [
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: metadata(p.cr, 'nats', `${name}-config`), data: { 'nats.conf': config } },
     headlessService(metadata(p.cr, 'nats', `${name}-headless`), sel, [
@@ -62,7 +63,7 @@ export function desiredNats(p: Pipeline, ctx: BuildContext): DesiredObject[] {
                 name: 'nats',
                 image: ctx.images.nats,
                 args: ['--config', '/etc/nats/nats.conf'],
-                env: [envPodName],
+                env: [envPodName, ...goRuntimeEnv('nats', containerResources.limits.memory)],
                 ports: [
                   { name: 'client', containerPort: PORTS.nats, protocol: 'TCP' },
                   { name: 'cluster', containerPort: PORTS.natsCluster, protocol: 'TCP' },
@@ -70,7 +71,7 @@ export function desiredNats(p: Pipeline, ctx: BuildContext): DesiredObject[] {
                 ],
                 readinessProbe: httpProbe('/healthz?js-enabled-only=true', 'monitor'),
                 livenessProbe: httpProbe('/healthz?js-enabled-only=true', 'monitor', 30),
-                resources: resources(undefined, { cpu: '250m', memory: '512Mi', memoryLimit: '1Gi' }),
+                resources: containerResources,
                 securityContext: containerSecurityContext,
                 volumeMounts: [
                   { name: 'config', mountPath: '/etc/nats', readOnly: true },

@@ -34,6 +34,34 @@ export function resources(user: ResourcesT | undefined, defaults: { cpu: string;
   };
 }
 
+const QUANTITY_FACTORS: Record<string, number> = { '': 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
+
+/**
+ * A quantity in the CRD's form (`^[0-9]+(\.[0-9]+)?(suffix)?$`, e.g. `1.5Gi`, `512Mi`, `2G`) as a
+ * number. @kubernetes/client-node's quantityToScalar refuses decimals before a binary suffix,
+ * which the CRD allows.
+ */
+export function quantityValue(quantity: string): number {
+  const m = /^([0-9]+(?:\.[0-9]+)?)(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$/.exec(quantity);
+  if (!m) throw new RangeError(`not a resource quantity: ${JSON.stringify(quantity)}`);
+  return Number(m[1]) * QUANTITY_FACTORS[m[2] ?? '']!;
+}
+
+/**
+ * The Go runtime's view of its container, for Go servers (NATS). GOMAXPROCS from the CPU limit:
+ * the downward API rounds it up to whole cores, and without a limit gives the node's cores, Go's
+ * own default; a Go before 1.25 limited to less CPU than the node has otherwise runs a thread per
+ * node core and is throttled. GOMEMLIMIT at 90 % of the memory limit (the usual share, e.g.
+ * automemlimit's default): the collector works harder near the limit instead of the container
+ * being OOM-killed; Go does not read the memory limit itself.
+ */
+export function goRuntimeEnv(container: string, memoryLimit: string) {
+  return [
+    { name: 'GOMAXPROCS', valueFrom: { resourceFieldRef: { containerName: container, resource: 'limits.cpu', divisor: '1' } } },
+    envValue('GOMEMLIMIT', Math.floor(quantityValue(memoryLimit) * 0.9)),
+  ];
+}
+
 export function httpProbe(path: string, port: string, periodSeconds = 10, failureThreshold = 3) {
   return { httpGet: { path, port }, periodSeconds, failureThreshold, timeoutSeconds: 3 };
 }

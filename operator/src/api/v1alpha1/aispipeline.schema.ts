@@ -121,6 +121,7 @@ export const NatsSpec = Type.Object(
     }),
     replicas: Type.Integer({ minimum: 1, maximum: 5, default: 3, description: 'NATS servers in the managed cluster (odd numbers keep a RAFT quorum).' }),
     storage: Type.Optional(Storage),
+    resources: Type.Optional(Resources),
     stream: NatsStream,
     external: Type.Optional(
       Type.Object(
@@ -135,6 +136,7 @@ export const NatsSpec = Type.Object(
     ...rules(
       { rule: "self.mode == 'external' ? has(self.external) : !has(self.external)", message: 'nats.external is required when nats.mode is external and forbidden otherwise', fieldPath: '.external' },
       { rule: "self.mode == 'managed' || !has(self.storage)", message: 'nats.storage only applies to managed NATS', fieldPath: '.storage' },
+      { rule: "self.mode == 'managed' || !has(self.resources)", message: 'nats.resources only applies to managed NATS', fieldPath: '.resources' },
     ),
   },
 );

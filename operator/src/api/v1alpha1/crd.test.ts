@@ -76,6 +76,7 @@ describe('CEL rules', () => {
     ['external redis without secret', { redis: { mode: 'external' } }, ['.redis: redis.external is required when redis.mode is external and forbidden otherwise']],
     ['standalone redis with cluster settings', { redis: { mode: 'standalone', cluster: { shards: 3 } } }, ['.redis: redis.cluster only applies when redis.mode is cluster']],
     ['external nats with storage', { nats: { mode: 'external', external: { urlSecretRef: { name: 'n', key: 'url' } }, storage: { size: '1Gi' } } }, ['.nats: nats.storage only applies to managed NATS']],
+    ['external nats with resources', { nats: { mode: 'external', external: { urlSecretRef: { name: 'n', key: 'url' } }, resources: { limits: { cpu: '1' } } } }, ['.nats: nats.resources only applies to managed NATS']],
     ['duplicate source ids', { ingest: { sources: [{ id: 'a', kind: 'tcp', address: 'x:1' }, { id: 'a', kind: 'udp', address: 'y:2' }] } }, ['.ingest.sources: source ids must be unique']],
     ['tcp source with credentials', { ingest: { sources: [{ id: 'f', kind: 'tcp', address: 'h:1', credentialsSecretRef: { name: 's', key: 'k' } }] } }, ['.ingest.sources[0]: only websocket sources take credentials']],
     ['websocket source with credentials', { ingest: { sources: [{ id: 'w', kind: 'websocket', address: 'wss://x', credentialsSecretRef: { name: 's', key: 'k' } }] } }, []],
