@@ -137,6 +137,14 @@ describe('builder behaviour', () => {
     expect(env(sized, 'GOMEMLIMIT')?.value).toBe(String(Math.floor(0.9 * 1.5 * 2 ** 30)));
   });
 
+  it('pgbouncer: resources from the spec over its defaults', () => {
+    const container = (cr: AisPipeline) =>
+      (byName(desiredObjects(cr, TEST_CONTEXT), 'Deployment', 'minimal-pgbouncer')!.spec as { template: { spec: { containers: Array<{ resources: object }> } } }).template.spec.containers[0]!;
+    expect(container(example('minimal')).resources).toEqual({ requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '256Mi' } });
+    const sized = example('minimal', { pgbouncer: { ...example('minimal').spec.pgbouncer, resources: { limits: { cpu: '500m', memory: '512Mi' } } } });
+    expect(container(sized).resources).toEqual({ requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '500m', memory: '512Mi' } });
+  });
+
   it('reads resource quantities as the CRD allows them: decimals, binary and decimal suffixes, millis', () => {
     expect(quantityValue('1Gi')).toBe(2 ** 30);
     expect(quantityValue('1.5Gi')).toBe(1.5 * 2 ** 30);

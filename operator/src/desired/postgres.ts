@@ -101,7 +101,7 @@ export function desiredPgBouncer(p: Pipeline, ctx: BuildContext): DesiredObject[
                 ports: [{ name: 'pgbouncer', containerPort: PORTS.pgbouncer, protocol: 'TCP' }],
                 readinessProbe: { tcpSocket: { port: 'pgbouncer' }, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 3 },
                 livenessProbe: { tcpSocket: { port: 'pgbouncer' }, periodSeconds: 30, failureThreshold: 3, timeoutSeconds: 3 },
-                resources: resources(undefined, { cpu: '100m', memory: '64Mi', memoryLimit: '256Mi' }),
+                resources: resources(p.spec.pgbouncer.resources, { cpu: '100m', memory: '64Mi', memoryLimit: '256Mi' }),
                 securityContext: containerSecurityContext,
                 volumeMounts: [tmpMount, { name: 'conf', mountPath: '/opt/bitnami/pgbouncer/conf' }, { name: 'run', mountPath: '/opt/bitnami/pgbouncer/tmp' }],
               },

@@ -279,6 +279,7 @@ export const PgBouncerSpec = Type.Object(
     poolMode: StringEnum(['transaction', 'session'] as const, { default: 'transaction', description: 'PgBouncer pool_mode. aisflow is written for transaction pooling.' }),
     defaultPoolSize: Type.Integer({ minimum: 1, maximum: 1000, default: 20, description: 'Server connections per database/user pair.' }),
     maxClientConnections: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000, description: 'Client connections accepted per pod.' }),
+    resources: Type.Optional(Resources),
   },
   { default: {}, description: 'PgBouncer in front of Postgres.' },
 );
