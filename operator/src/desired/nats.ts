@@ -1,8 +1,9 @@
+import { IngestEnv } from '../../../pipeline/src/config/ingest.js';
 import { storageOrDefault } from '../api/v1alpha1/defaults.js';
 import type { DesiredObject, Pipeline, BuildContext } from './context.js';
 import { PORTS } from './endpoints.js';
 import { CONFIG_HASH_ANNOTATION, childName, hashOf, metadata, selectorLabels, labels } from './labels.js';
-import { clusterService, containerSecurityContext, envPodName, goRuntimeEnv, headlessService, httpProbe, podSecurityContext, pvcTemplate, resources, tmpMount, tmpVolume } from './pod.js';
+import { clusterService, containerSecurityContext, envPodName, goRuntimeEnv, headlessService, httpProbe, podSecurityContext, pvcTemplate, quantityValue, resources, tmpMount, tmpVolume } from './pod.js';
 
 const NATS_UID = 1000;
 
@@ -23,6 +24,38 @@ export function natsConfig(p: Pipeline): string {
       : []),
     '',
   ].join('\n');
+}
+
+/**
+ * The share of a NATS volume the streams' byte limits may take. ext4 keeps 5 % for root by
+ * default (NATS runs as a user); the rest leaves room for consumer state, RAFT logs and the file
+ * store's compaction.
+ */
+export const NATS_VOLUME_SHARE = 0.85;
+
+const GIB = 2 ** 30;
+const gib = (bytes: number) => `${(bytes / GIB).toFixed(2)} GiB`;
+
+/**
+ * Whether the streams' byte limits fit each managed NATS server's volume (every server holds a
+ * whole replica). The record stream keeps data by limits, so under any steady traffic it fills
+ * to max_bytes within max_age and stays there: limits beyond the volume run the disk full, and a
+ * JetStream server that cannot write turns JetStream off. Undefined for an external NATS.
+ */
+export function natsStorageFit(p: Pipeline): { ok: boolean; message: string } | undefined {
+  if (p.spec.nats.mode !== 'managed') return undefined;
+  const volume = quantityValue(storageOrDefault(p.spec.nats.storage).size);
+  // the DLQ stream is made by ingest and fusion with their default limit (the operator sets none)
+  const dlq = IngestEnv.properties.AISFLOW_DLQ_MAX_BYTES.default;
+  const record = p.spec.nats.stream.maxBytes;
+  const room = Math.floor(volume * NATS_VOLUME_SHARE);
+  if (record + dlq <= room) return { ok: true, message: `the streams may hold ${gib(record + dlq)} of each ${gib(volume)} volume` };
+  return {
+    ok: false,
+    message:
+      `nats.stream.maxBytes (${gib(record)}) and the DLQ (${gib(dlq)}) exceed ${NATS_VOLUME_SHARE * 100} % of nats.storage.size (${gib(volume)}): ` +
+      `under steady traffic the stream fills to its limit and the disk runs full; lower nats.stream.maxBytes to at most ${Math.max(0, room - dlq)} bytes`,
+  };
 }
 
 /** Managed NATS: config, headless + client Services, StatefulSet. Nothing when external. */

@@ -7,6 +7,7 @@ export const EventReason = {
   Paused: 'ReconciliationPaused',
   Resumed: 'ReconciliationResumed',
   StreamsDeleted: 'StreamsDeleted',
+  NatsStorageInsufficient: 'NatsStorageInsufficient',
   ApplyFailed: 'ApplyFailed',
   Pruned: 'Pruned',
 } as const;

@@ -48,6 +48,30 @@ describe('computeStatus', () => {
     expect(transitionEvents(broken, broken)).toEqual([]);
   });
 
+  it('warns, without holding readiness, when the NATS streams can fill the managed NATS volume', () => {
+    const managed = (nats: Record<string, unknown>): AisPipeline => ({ ...cr(1), spec: { ...cr(1).spec, nats: { mode: 'managed', ...nats } } as never });
+    const status = (nats: Record<string, unknown>, previous?: ReturnType<typeof computeStatus>) =>
+      computeStatus({ pipeline: toPipeline(managed(nats)), previous, now: 't', paused: false, observed: observed(true) });
+    const storage = (s: ReturnType<typeof computeStatus>) => s.conditions!.find((c) => c.type === 'NatsStorageSufficient');
+
+    // the defaults: an 8 GiB stream and the 256 MiB DLQ on a 10Gi volume
+    expect(storage(status({}))).toMatchObject({ status: 'True', reason: 'StreamsFitVolume', message: 'the streams may hold 8.25 GiB of each 10.00 GiB volume' });
+    const fits = status({ stream: { maxBytes: 40 * 2 ** 30 }, storage: { size: '50Gi' } });
+    expect(storage(fits)).toMatchObject({ status: 'True' });
+
+    // the old default: 10 GiB of stream on a 10Gi volume
+    const full = status({ stream: { maxBytes: 10 * 2 ** 30 } }, fits);
+    expect(storage(full)).toMatchObject({ status: 'False', reason: 'StreamsExceedVolume' });
+    expect(storage(full)!.message).toContain('lower nats.stream.maxBytes to at most 8858370048 bytes');
+    expect(transitionEvents(fits, full)).toEqual([{ type: 'Warning', reason: 'NatsStorageInsufficient', message: storage(full)!.message }]);
+    expect(transitionEvents(full, status({ stream: { maxBytes: 10 * 2 ** 30 } }, full))).toEqual([]);
+    // a storage warning is not a component failure: phase and readiness are those of the fitting spec
+    expect(full.phase).toBe(fits.phase);
+    expect(full.conditions!.find((c) => c.type === 'Ready')).toEqual(fits.conditions!.find((c) => c.type === 'Ready'));
+
+    expect(storage(computeStatus({ pipeline: toPipeline(cr(1)), previous: undefined, now: 't', paused: false, observed: observed(true) }))).toBeUndefined();
+  });
+
   it('paused and invalid-spec statuses', () => {
     const paused = computeStatus({ pipeline: toPipeline(cr(2)), previous: undefined, now: 't', paused: true });
     expect(paused.phase).toBe('Paused');

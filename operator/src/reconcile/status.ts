@@ -3,6 +3,7 @@ import { isAutoscaled } from '../desired/apps.js';
 import type { Pipeline } from '../desired/context.js';
 import { PORTS, svcHost } from '../desired/endpoints.js';
 import { childName, selectorLabels } from '../desired/labels.js';
+import { natsStorageFit } from '../desired/nats.js';
 import type { KubeObject } from '../k8s/kube.js';
 
 export interface ComponentState {
@@ -124,6 +125,9 @@ export function computeStatus(i: StatusInput): AisPipelineStatus {
     c('Degraded', degraded, degraded ? 'ReconcileErrors' : 'AsExpected', degraded ? o.errors.concat(notReady.filter((s) => s.reason === 'SlotsUncovered' || s.reason === 'Drifted').map((s) => s.message)).join('; ') : 'no errors'),
     ...states.map((s) => c(s.type, s.ok, s.reason, s.message)),
   ];
+  // A warning, not a readiness problem: the pipeline runs until the disk is full.
+  const fit = natsStorageFit(p);
+  if (fit) conds.push(c('NatsStorageSufficient', fit.ok, fit.ok ? 'StreamsFitVolume' : 'StreamsExceedVolume', fit.message));
   const fusion = workload(o, 'Deployment', childName(p.cr, 'fusion'));
   const desired = isAutoscaled(p) ? (fusion?.spec?.replicas ?? p.spec.fusion.autoscaling.minReplicas) : p.spec.fusion.replicas;
   const readyReplicas = fusion?.status?.availableReplicas ?? 0;
@@ -166,6 +170,8 @@ export function transitionEvents(prev: AisPipelineStatus | undefined, next: AisP
   if (degraded?.status === 'True' && (wasDegraded?.status !== 'True' || wasDegraded.reason !== degraded.reason)) {
     out.push({ type: 'Warning', reason: degraded.reason === 'InvalidSpec' ? 'InvalidSpec' : 'PipelineDegraded', message: degraded.message });
   }
+  const storage = get(next, 'NatsStorageSufficient');
+  if (storage?.status === 'False' && get(prev, 'NatsStorageSufficient')?.status !== 'False') out.push({ type: 'Warning', reason: 'NatsStorageInsufficient', message: storage.message });
   const wasPaused = prev?.phase === 'Paused';
   if (!wasPaused && next.phase === 'Paused') out.push({ type: 'Normal', reason: 'ReconciliationPaused', message: 'reconciliation paused by annotation' });
   if (wasPaused && next.phase !== 'Paused') out.push({ type: 'Normal', reason: 'ReconciliationResumed', message: 'reconciliation resumed' });

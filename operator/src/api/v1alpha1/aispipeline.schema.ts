@@ -106,7 +106,14 @@ export const Storage = Type.Object(
 export const NatsStream = Type.Object(
   {
     maxAgeSeconds: Type.Integer({ minimum: 60, maximum: 31_536_000, default: 86_400, description: 'Longest time a record batch is kept in the AIS stream, in seconds.' }),
-    maxBytes: Type.Integer({ minimum: 1_048_576, maximum: 1_099_511_627_776, default: 10_737_418_240, description: 'Size limit of the AIS stream in bytes; oldest batches are discarded beyond it.' }),
+    maxBytes: Type.Integer({
+      minimum: 1_048_576,
+      maximum: 1_099_511_627_776,
+      // 8 GiB: the stream fills to this limit under steady traffic, and with the DLQ it must stay
+      // within 85 % of the default 10Gi NATS volume (status condition NatsStorageSufficient)
+      default: 8_589_934_592,
+      description: 'Size limit of the AIS stream in bytes; oldest batches are discarded beyond it. With managed NATS, this and the DLQ (256 MiB) should stay within 85 % of nats.storage.size: the stream fills to its limit under steady traffic.',
+    }),
     duplicateWindowSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 120, description: 'JetStream de-duplication window (Nats-Msg-Id), in seconds.' }),
     replicas: Type.Optional(Type.Integer({ minimum: 1, maximum: 5, description: 'Stream replicas; defaults to min(3, NATS servers).' })),
   },
