@@ -137,6 +137,13 @@ describe('builder behaviour', () => {
     expect(env(sized, 'GOMEMLIMIT')?.value).toBe(String(Math.floor(0.9 * 1.5 * 2 ** 30)));
   });
 
+  it('managed Redis refuses writes when full instead of being OOM-killed: maxmemory at 60 % of its memory limit, never evicting', () => {
+    const args = (cr: AisPipeline) => (byName(desiredObjects(cr, TEST_CONTEXT), 'StatefulSet', 'minimal-redis')!.spec as { template: { spec: { containers: Array<{ args: string[] }> } } }).template.spec.containers[0]!.args.join(' ');
+    expect(args(example('minimal'))).toContain(`--maxmemory ${Math.floor(0.6 * 2 ** 30)} --maxmemory-policy noeviction`);
+    const sized = example('minimal', { redis: { ...example('minimal').spec.redis, resources: { limits: { memory: '2Gi' } } } });
+    expect(args(sized)).toContain(`--maxmemory ${Math.floor(0.6 * 2 * 2 ** 30)} `);
+  });
+
   it('pgbouncer: resources from the spec over its defaults', () => {
     const container = (cr: AisPipeline) =>
       (byName(desiredObjects(cr, TEST_CONTEXT), 'Deployment', 'minimal-pgbouncer')!.spec as { template: { spec: { containers: Array<{ resources: object }> } } }).template.spec.containers[0]!;

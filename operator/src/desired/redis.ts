@@ -11,12 +11,16 @@ import {
   headlessService,
   podSecurityContext,
   pvcTemplate,
+  quantityValue,
   resources,
   tmpMount,
   tmpVolume,
 } from './pod.js';
 
 const REDIS_UID = 999;
+
+/** Share of the Redis container's memory limit given to data (`maxmemory`). */
+export const REDIS_MEMORY_SHARE = 0.6;
 
 export function redisTopology(p: Pipeline): { shards: number; replicasPerShard: number; pods: number } {
   if (p.spec.redis.mode !== 'cluster') return { shards: 1, replicasPerShard: 0, pods: 1 };
@@ -39,10 +43,18 @@ export function desiredRedis(p: Pipeline, ctx: BuildContext): DesiredObject[] {
   const topo = redisTopology(p);
   const leaving = cluster ? leavingRedisNodes(p, ctx) : [];
   const storage = storageOrDefault(p.spec.redis.storage);
+  const containerResources = resources(p.spec.redis.resources, { cpu: '200m', memory: '512Mi', memoryLimit: '1Gi' });
   const args = [
     '--port', String(PORTS.redis),
     '--dir', '/data',
     '--appendonly', 'yes',
+    // Full is an error, not an OOM kill: writes are refused ("OOM ..."), fusion's breaker opens
+    // and the records wait in JetStream until there is room. Never evict: a dropped live state
+    // is a vessel missing from the map. The rest of the limit is for the fork's copy-on-write
+    // during AOF rewrites (every vessel's state changes every few seconds), buffers and
+    // fragmentation.
+    '--maxmemory', String(Math.floor(quantityValue(containerResources.limits.memory) * REDIS_MEMORY_SHARE)),
+    '--maxmemory-policy', 'noeviction',
     '--requirepass', '$(REDIS_PASSWORD)',
     '--masterauth', '$(REDIS_PASSWORD)',
     ...(cluster
@@ -90,7 +102,7 @@ export function desiredRedis(p: Pipeline, ctx: BuildContext): DesiredObject[] {
                 ],
                 readinessProbe: pingProbe,
                 livenessProbe: { ...pingProbe, periodSeconds: 30 },
-                resources: resources(p.spec.redis.resources, { cpu: '200m', memory: '512Mi', memoryLimit: '1Gi' }),
+                resources: containerResources,
                 securityContext: containerSecurityContext,
                 volumeMounts: [{ name: 'data', mountPath: '/data' }, tmpMount],
               },

@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultDecideSettings } from '../../../pipeline/src/fusion/decide.js';
 import { defaultTrustSettings } from '../../../pipeline/src/fusion/trust.js';
@@ -11,7 +12,7 @@ import { fleetRecords, fleetReference, publishRecords, quietLogger, setupNats, t
  * Store outages with the real stores, each store stopped for 10 s. The shared Postgres cannot be
  * stopped, so the test runs its own PgBouncer in front of it and stops that process: to fusion
  * that is exactly a Postgres outage (connections refused, in-flight ones cut). Redis is a private
- * redis-server (append-only file, so a restart keeps its data) stopped by its PID.
+ * redis-server (append-only file, so a restart keeps its data) stopped by its PID, or filled.
  */
 const PARTITIONS = 4;
 
@@ -33,12 +34,43 @@ describe('fusion through store outages (real stores; private PgBouncer and redis
     await t?.cleanup();
   });
 
-  it.each(['postgres', 'redis'] as const)('%s down for 10 s: the breaker opens, pulling stops, and afterwards nothing is lost or doubled', { timeout: 200_000 }, async (store) => {
-    const service = store === 'postgres' ? bouncer : redis;
-    const base = store === 'postgres' ? 219_000_000 : 229_000_000;
+  /**
+   * A store stopped (connections refused, in-flight ones cut), or Redis full: with `maxmemory`
+   * and `noeviction` (as the operator runs it) every write is refused with an `OOM` reply, which
+   * must count as an outage, not as a bad batch bound for the DLQ.
+   */
+  interface Outage {
+    store: 'postgres' | 'redis';
+    base: number;
+    begin(): Promise<void>;
+    end(): Promise<void>;
+  }
+  const outages: Record<string, () => Outage> = {
+    'postgres down for 10 s': () => ({ store: 'postgres', base: 219_000_000, begin: () => bouncer.stop(), end: () => bouncer.start() }),
+    'redis down for 10 s': () => ({ store: 'redis', base: 229_000_000, begin: () => redis.stop(), end: () => redis.start() }),
+    'redis full for 10 s (maxmemory below its use, noeviction)': () => {
+      const admin = new Redis(redis.url);
+      return {
+        store: 'redis',
+        base: 239_000_000,
+        async begin() {
+          const used = Number(/^used_memory:(\d+)/m.exec(await admin.info('memory'))![1]);
+          await admin.config('SET', 'maxmemory-policy', 'noeviction');
+          await admin.config('SET', 'maxmemory', String(Math.floor(used / 2)));
+        },
+        async end() {
+          await admin.config('SET', 'maxmemory', '0');
+          admin.disconnect();
+        },
+      };
+    },
+  };
+
+  it.each(Object.keys(outages))('%s: the breaker opens, pulling stops, and afterwards nothing is lost or doubled', { timeout: 200_000 }, async (name) => {
+    const { store, base, begin, end } = outages[name]!();
     const { metrics, registry } = testMetrics();
     const worker = await FusionWorker.start({
-      nc: t.nc, names: t.names, partitions: PARTITIONS, memberId: `outage-${store}`, heartbeatMs: 300, memberTtlMs: 2_000, maxAckPending: 64, ackWaitMs: 20_000,
+      nc: t.nc, names: t.names, partitions: PARTITIONS, memberId: `outage-${base}`, heartbeatMs: 300, memberTtlMs: 2_000, maxAckPending: 64, ackWaitMs: 20_000,
       batchMaxMessages: 16, retryDelayMs: 500, maxDeliver: 3, lruSize: 10_000, decide: defaultDecideSettings, trust: defaultTrustSettings,
       breakerFailures: 2, breakerHalfOpenMs: 1_000, sourcesIntervalMs: 500, live: stores.live, history: stores.history, metrics, logger: quietLogger(), clock: systemClock,
     });
@@ -50,14 +82,16 @@ describe('fusion through store outages (real stores; private PgBouncer and redis
       await publishRecords(t.nc, t.names, PARTITIONS, records.slice(0, half), 40);
       expect(await waitFor(async () => (await stores.historyRowCount()) - rowsBefore >= ref.historyRows / 2 - 200, 30_000, 200)).toBe(true);
 
-      await service.stop();
+      await begin();
       const downAt = Date.now();
       await publishRecords(t.nc, t.names, PARTITIONS, records.slice(half), 40);
       expect(await waitFor(() => worker.readiness() !== true, 10_000)).toBe(true);
       const breaker = await registry.getSingleMetric('aisflow_fusion_breaker_state')!.get();
       expect(breaker.values.find((v) => v.labels.store === store)!.value).toBeGreaterThan(0);
       await new Promise((r) => setTimeout(r, Math.max(0, 10_000 - (Date.now() - downAt))));
-      await service.start();
+      // nothing was given up as a bad record meanwhile
+      expect((await t.jsm.streams.info(t.names.dlqStream)).state.messages).toBe(0);
+      await end();
 
       // both stores: a batch whose Redis write failed may already be in Postgres (the writes run
       // in parallel), and is retried until Redis has it too
