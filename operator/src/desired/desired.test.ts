@@ -144,6 +144,21 @@ describe('builder behaviour', () => {
     expect(args(sized)).toContain(`--maxmemory ${Math.floor(0.6 * 2 * 2 ** 30)} `);
   });
 
+  it('managed Postgres: connections for every PgBouncer pool, a quarter of its memory as shared_buffers and as /dev/shm', () => {
+    type Pod = { containers: Array<{ args: string[]; volumeMounts: Array<{ name: string; mountPath: string }> }>; volumes: Array<{ name: string; emptyDir?: object }> };
+    const pod = (cr: AisPipeline) => (byName(desiredObjects(cr, TEST_CONTEXT), 'StatefulSet', 'minimal-postgres')!.spec as { template: { spec: Pod } }).template.spec;
+    const byDefault = pod(example('minimal'));
+    // 2 PgBouncer pods x 20 + 20 is below Postgres's own 100; a 2Gi limit
+    expect(byDefault.containers[0]!.args).toEqual(['postgres', '-c', 'max_connections=100', '-c', 'shared_buffers=512MB']);
+    expect(byDefault.containers[0]!.volumeMounts).toContainEqual({ name: 'shm', mountPath: '/dev/shm' });
+    expect(byDefault.volumes).toContainEqual({ name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '512Mi' } });
+
+    const base = example('minimal').spec;
+    const big = pod(example('minimal', { pgbouncer: { ...base.pgbouncer, replicas: 4, defaultPoolSize: 50 }, postgres: { ...base.postgres, resources: { limits: { memory: '8Gi' } } } }));
+    expect(big.containers[0]!.args).toEqual(['postgres', '-c', 'max_connections=220', '-c', 'shared_buffers=2048MB']);
+    expect(big.volumes).toContainEqual({ name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '2048Mi' } });
+  });
+
   it('pgbouncer: resources from the spec over its defaults', () => {
     const container = (cr: AisPipeline) =>
       (byName(desiredObjects(cr, TEST_CONTEXT), 'Deployment', 'minimal-pgbouncer')!.spec as { template: { spec: { containers: Array<{ resources: object }> } } }).template.spec.containers[0]!;

@@ -2,15 +2,39 @@ import { storageOrDefault } from '../api/v1alpha1/defaults.js';
 import type { BuildContext, DesiredObject, Pipeline } from './context.js';
 import { PORTS, credentialsSecret, postgresEnv } from './endpoints.js';
 import { CONFIG_HASH_ANNOTATION, childName, hashOf, labels, metadata, selectorLabels } from './labels.js';
-import { clusterService, containerSecurityContext, envSecret, envValue, execProbe, headlessService, podSecurityContext, pvcTemplate, resources, tmpMount, tmpVolume } from './pod.js';
+import { clusterService, containerSecurityContext, envSecret, envValue, execProbe, headlessService, podSecurityContext, pvcTemplate, quantityValue, resources, tmpMount, tmpVolume } from './pod.js';
 import { imageOf } from './redis.js';
 
 const POSTGRES_UID = 70; // the postgres user of the alpine images
+
+const MIB = 2 ** 20;
+
+/**
+ * The managed Postgres sized to its pipeline and container (the image's defaults assume neither):
+ * - max_connections: every PgBouncer pod may open `defaultPoolSize` server connections, plus 20
+ *   for the migrate Job (it connects directly), superuser sessions and a human with psql; never
+ *   below Postgres's own 100. Too few, and PgBouncer's pools fail with "too many clients".
+ * - shared_buffers: a quarter of the memory limit, the usual starting point (the default 128MB
+ *   leaves most of a 2Gi container to the kernel's cache, read twice).
+ * - /dev/shm: a memory volume of a quarter of the limit. Parallel queries exchange data through
+ *   dynamic shared memory there, and a container's own /dev/shm is 64MB: a large parallel scan
+ *   fails with "could not resize shared memory segment".
+ */
+export function postgresServerSettings(p: Pipeline, memoryLimit: string): { args: string[]; shmSizeLimit: string } {
+  const quarterMiB = Math.floor(quantityValue(memoryLimit) / 4 / MIB);
+  const maxConnections = Math.max(100, p.spec.pgbouncer.defaultPoolSize * p.spec.pgbouncer.replicas + 20);
+  return {
+    args: ['postgres', '-c', `max_connections=${maxConnections}`, '-c', `shared_buffers=${quarterMiB}MB`],
+    shmSizeLimit: `${quarterMiB}Mi`,
+  };
+}
 
 /** Managed single-instance Postgres. Nothing when external. */
 export function desiredPostgres(p: Pipeline, ctx: BuildContext): DesiredObject[] {
   if (p.spec.postgres.mode !== 'managed') return [];
   const name = childName(p.cr, 'postgres');
+  const containerResources = resources(p.spec.postgres.resources, { cpu: '250m', memory: '512Mi', memoryLimit: '2Gi' });
+  const server = postgresServerSettings(p, containerResources.limits.memory);
   const sel = selectorLabels(p.cr, 'postgres');
   const ready = execProbe(['pg_isready', '-U', 'aisflow', '-d', 'aisflow', '-h', '127.0.0.1']);
   return [
@@ -33,6 +57,7 @@ export function desiredPostgres(p: Pipeline, ctx: BuildContext): DesiredObject[]
               {
                 name: 'postgres',
                 image: ctx.images.postgres,
+                args: server.args,
                 env: [
                   envValue('POSTGRES_USER', 'aisflow'),
                   envValue('POSTGRES_DB', 'aisflow'),
@@ -42,16 +67,17 @@ export function desiredPostgres(p: Pipeline, ctx: BuildContext): DesiredObject[]
                 ports: [{ name: 'postgres', containerPort: PORTS.postgres, protocol: 'TCP' }],
                 readinessProbe: ready,
                 livenessProbe: { ...ready, periodSeconds: 30 },
-                resources: resources(p.spec.postgres.resources, { cpu: '250m', memory: '512Mi', memoryLimit: '2Gi' }),
+                resources: containerResources,
                 securityContext: containerSecurityContext,
                 volumeMounts: [
                   { name: 'data', mountPath: '/var/lib/postgresql/data' },
                   { name: 'run', mountPath: '/var/run/postgresql' },
+                  { name: 'shm', mountPath: '/dev/shm' },
                   tmpMount,
                 ],
               },
             ],
-            volumes: [{ name: 'run', emptyDir: {} }, tmpVolume],
+            volumes: [{ name: 'run', emptyDir: {} }, { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: server.shmSizeLimit } }, tmpVolume],
           },
         },
         volumeClaimTemplates: [pvcTemplate('data', storageOrDefault(p.spec.postgres.storage))],
