@@ -75,6 +75,24 @@ async function roles(ports: number[]): Promise<{ primaries: number; replicas: nu
   return { primaries, replicas };
 }
 
+/** Waits (bounded) until every replica of the primary on `port` has its whole replication stream. */
+async function replicasCaughtUp(port: number): Promise<boolean> {
+  const r = new Redis({ port, host: '127.0.0.1' });
+  r.on('error', () => undefined);
+  try {
+    for (let i = 0; i < 100; i++) {
+      const info = await r.info('replication');
+      const primaryOffset = Number(/^master_repl_offset:(\d+)/m.exec(info)?.[1]);
+      const replicaOffsets = [...info.matchAll(/^slave\d+:.*offset=(\d+)/gm)].map((m) => Number(m[1]));
+      if (replicaOffsets.length > 0 && replicaOffsets.every((o) => o === primaryOffset)) return true;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    return false;
+  } finally {
+    r.disconnect();
+  }
+}
+
 const log = () => undefined;
 
 describe('redis-cluster ensure (real 8 loopback redis-server processes)', () => {
@@ -114,6 +132,9 @@ describe('redis-cluster ensure (real 8 loopback redis-server processes)', () => 
         break;
       }
     }
+    // Replication is asynchronous: a key the primary took a moment ago may not be on its replica
+    // yet, and a kill -9 then loses it by design. The claim below is about data the replica had.
+    expect(await replicasCaughtUp(victim)).toBe(true);
     await stopNode(victim);
     // Redis fails the replica over by itself (cluster-node-timeout 1 s); a replacement pod
     // takes longer than that to start, so the newcomer arrives after the failover.
