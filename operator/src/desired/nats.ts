@@ -7,7 +7,18 @@ import { clusterService, containerSecurityContext, envPodName, goRuntimeEnv, hea
 
 const NATS_UID = 1000;
 
-/** nats.conf: JetStream on the PVC, a route to every peer by its stable DNS name. */
+/** Where nats-server writes its pid, for the preStop hook's `--signal ldm` (an emptyDir). */
+export const NATS_PID_DIR = '/var/run/nats';
+const NATS_PID_FILE = `${NATS_PID_DIR}/nats.pid`;
+/** lame_duck_duration (nats-server's minimum) + lame_duck_grace_period + time to shut down */
+const NATS_TERMINATION_GRACE_S = 60;
+
+/**
+ * nats.conf: JetStream on the PVC, a route to every peer by its stable DNS name, and lame duck
+ * mode for stops: the preStop hook puts the server in it, so it stops taking clients, hands its
+ * JetStream leaderships over and closes its clients a few at a time (they reconnect to the other
+ * servers) before it exits; the SIGTERM that follows the hook waits for that.
+ */
 export function natsConfig(p: Pipeline): string {
   const n = p.spec.nats.replicas;
   const headless = `${childName(p.cr, 'nats-headless')}.${p.cr.metadata.namespace}.svc`;
@@ -16,6 +27,9 @@ export function natsConfig(p: Pipeline): string {
     `port: ${PORTS.nats}`,
     `http_port: ${PORTS.natsMonitor}`,
     'server_name: $POD_NAME',
+    `pid_file: ${NATS_PID_FILE}`,
+    'lame_duck_duration: 30s',
+    'lame_duck_grace_period: 10s',
     'jetstream {',
     '  store_dir: /data',
     '}',
@@ -97,6 +111,7 @@ export function desiredNats(p: Pipeline, ctx: BuildContext): DesiredObject[] {
                 image: ctx.images.nats,
                 args: ['--config', '/etc/nats/nats.conf'],
                 env: [envPodName, ...goRuntimeEnv('nats', containerResources.limits.memory)],
+                lifecycle: { preStop: { exec: { command: ['nats-server', '--signal', `ldm=${NATS_PID_FILE}`] } } },
                 ports: [
                   { name: 'client', containerPort: PORTS.nats, protocol: 'TCP' },
                   { name: 'cluster', containerPort: PORTS.natsCluster, protocol: 'TCP' },
@@ -109,11 +124,13 @@ export function desiredNats(p: Pipeline, ctx: BuildContext): DesiredObject[] {
                 volumeMounts: [
                   { name: 'config', mountPath: '/etc/nats', readOnly: true },
                   { name: 'data', mountPath: '/data' },
+                  { name: 'pid', mountPath: NATS_PID_DIR },
                   tmpMount,
                 ],
               },
             ],
-            volumes: [{ name: 'config', configMap: { name: `${name}-config` } }, tmpVolume],
+            terminationGracePeriodSeconds: NATS_TERMINATION_GRACE_S,
+            volumes: [{ name: 'config', configMap: { name: `${name}-config` } }, { name: 'pid', emptyDir: {} }, tmpVolume],
           },
         },
         volumeClaimTemplates: [pvcTemplate('data', storage)],
