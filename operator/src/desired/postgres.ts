@@ -29,6 +29,16 @@ export function postgresServerSettings(p: Pipeline, memoryLimit: string): { args
   };
 }
 
+/**
+ * How the managed Postgres stops. Kubernetes sends SIGTERM whatever the image's STOPSIGNAL, and
+ * to Postgres SIGTERM is a smart shutdown: it waits for every client to leave, and PgBouncer's
+ * server connections never do, so the pod was killed at the end of its grace period and the next
+ * start replayed the WAL. The preStop hook asks for a fast shutdown instead (clients are
+ * disconnected, a checkpoint is written) and waits for it.
+ */
+export const POSTGRES_PRE_STOP = ['sh', '-c', 'pg_ctl stop -D "$PGDATA" -m fast -w -t 50'];
+const POSTGRES_TERMINATION_GRACE_S = 60;
+
 /** Managed single-instance Postgres. Nothing when external. */
 export function desiredPostgres(p: Pipeline, ctx: BuildContext): DesiredObject[] {
   if (p.spec.postgres.mode !== 'managed') return [];
@@ -65,6 +75,7 @@ export function desiredPostgres(p: Pipeline, ctx: BuildContext): DesiredObject[]
                   envValue('PGDATA', '/var/lib/postgresql/data/pgdata'),
                 ],
                 ports: [{ name: 'postgres', containerPort: PORTS.postgres, protocol: 'TCP' }],
+                lifecycle: { preStop: { exec: { command: POSTGRES_PRE_STOP } } },
                 readinessProbe: ready,
                 livenessProbe: { ...ready, periodSeconds: 30 },
                 resources: containerResources,
@@ -77,6 +88,7 @@ export function desiredPostgres(p: Pipeline, ctx: BuildContext): DesiredObject[]
                 ],
               },
             ],
+            terminationGracePeriodSeconds: POSTGRES_TERMINATION_GRACE_S,
             volumes: [{ name: 'run', emptyDir: {} }, { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: server.shmSizeLimit } }, tmpVolume],
           },
         },
