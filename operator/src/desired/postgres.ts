@@ -14,8 +14,8 @@ const MIB = 2 ** 20;
  * - max_connections: every PgBouncer pod may open `defaultPoolSize` server connections, plus 20
  *   for the migrate Job (it connects directly), superuser sessions and a human with psql; never
  *   below Postgres's own 100. Too few, and PgBouncer's pools fail with "too many clients".
- * - shared_buffers: a quarter of the memory limit, the usual starting point (the default 128MB
- *   leaves most of a 2Gi container to the kernel's cache, read twice).
+ * - shared_buffers: a quarter of the memory limit, the usual starting point; the default 128MB
+ *   is a sixteenth of the default 2Gi container.
  * - /dev/shm: a memory volume of a quarter of the limit. Parallel queries exchange data through
  *   dynamic shared memory there, and a container's own /dev/shm is 64MB: a large parallel scan
  *   fails with "could not resize shared memory segment".
