@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REDIS_CLUSTER_PRE_STOP } from '../../../operator/src/desired/redis.js';
 import { ensureCluster, slotCoverage } from '../../../operator/src/redis-cluster/ensure.js';
 
 /**
@@ -65,11 +66,7 @@ async function roles(ports: number[]): Promise<{ primaries: number; replicas: nu
   let primaries = 0;
   let replicas = 0;
   for (const port of ports) {
-    const r = new Redis({ port, host: '127.0.0.1' });
-  r.on('error', () => undefined);
-    const role = ((await r.call('ROLE')) as [string])[0];
-    r.disconnect();
-    if (role === 'master') primaries++;
+    if ((await roleOf(port)) === 'master') primaries++;
     else replicas++;
   }
   return { primaries, replicas };
@@ -121,17 +118,7 @@ describe('redis-cluster ensure (real 8 loopback redis-server processes)', () => 
 
   it('loses a primary, replaces it with an empty node on the same address, and recovers', async () => {
     // Find a primary and kill it (a pod and its volume lost: the replacement has a new node id).
-    let victim = 0;
-    for (const port of PORTS.slice(0, 6)) {
-      const r = new Redis({ port, host: '127.0.0.1' });
-  r.on('error', () => undefined);
-      const role = ((await r.call('ROLE')) as [string])[0];
-      r.disconnect();
-      if (role === 'master') {
-        victim = port;
-        break;
-      }
-    }
+    const victim = await firstWithRole(PORTS.slice(0, 6), 'master');
     // Replication is asynchronous: a key the primary took a moment ago may not be on its replica
     // yet, and a kill -9 then loses it by design. The claim below is about data the replica had.
     expect(await replicasCaughtUp(victim)).toBe(true);
@@ -205,4 +192,44 @@ describe('redis-cluster ensure (real 8 loopback redis-server processes)', () => 
     const again = await ensureCluster({ nodes: remaining, replicasPerShard: 1, timeoutMs: 30_000, pollMs: 200, log });
     expect(again.executed).toEqual([]);
   });
+
+  it("a stopping primary's preStop hook hands its slots to its replica first; a replica's hook does nothing", async () => {
+    const primary = await firstWithRole(PORTS.slice(0, 6), 'master');
+    const replica = await firstWithRole(PORTS.slice(0, 6), 'slave');
+    const hook = (port: number) =>
+      spawnSync('sh', ['-c', REDIS_CLUSTER_PRE_STOP], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, REDIS_PORT: String(port), REDIS_PASSWORD: '' } });
+
+    expect(hook(replica).status).toBe(0);
+    expect(await roleOf(replica)).toBe('slave');
+
+    const started = Date.now();
+    const run = hook(primary);
+    expect(run.status, run.stderr).toBe(0);
+    // the hook returned once the node was a replica: the pod may stop, its slots are served elsewhere
+    expect(await roleOf(primary)).toBe('slave');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(await roles(PORTS.slice(0, 6))).toEqual({ primaries: 3, replicas: 3 });
+    expect((await slotCoverage(PORTS.slice(0, 6).map(addr), undefined)).covered).toBe(16384);
+    await stopNode(primary);
+    const c = new Cluster([{ host: '127.0.0.1', port: PORTS.find((p) => p !== primary)! }]);
+    c.on('error', () => undefined);
+    const values = await Promise.all(Array.from({ length: 200 }, (_, i) => c.get(`k:${i}`)));
+    await c.quit();
+    expect(values).toEqual(Array.from({ length: 200 }, (_, i) => String(i)));
+  });
 });
+
+async function roleOf(port: number): Promise<string> {
+  const r = new Redis({ port, host: '127.0.0.1' });
+  r.on('error', () => undefined);
+  try {
+    return ((await r.call('ROLE')) as [string])[0];
+  } finally {
+    r.disconnect();
+  }
+}
+
+async function firstWithRole(ports: number[], role: 'master' | 'slave'): Promise<number> {
+  for (const port of ports) if ((await roleOf(port)) === role) return port;
+  throw new Error(`no ${role} among ${ports.join(', ')}`);
+}
