@@ -37,7 +37,8 @@ addr=$(echo "$line" | awk '{print $2}')
 endpoint=\${addr%%@*}
 rport=\${endpoint##*:}
 rhost=\${endpoint%:*}
-case "$addr" in *,*) rhost=\${addr#*,} ;; esac
+# ip:port@cport[,hostname][,aux=value...] (Redis 7.2 adds aux fields): the announced name if any
+case "$addr" in *,*) h=\${addr#*,}; h=\${h%%,*}; case "$h" in *=* | '') ;; *) rhost=$h ;; esac ;; esac
 redis-cli -h "$rhost" -p "$rport" cluster failover || exit 0
 i=0
 while [ "$i" -lt 20 ]; do
