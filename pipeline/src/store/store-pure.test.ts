@@ -22,8 +22,10 @@ describe('array literals for unnest parameters', () => {
   ])('quotes the element %j', (input, expected) => expect(quoteElement(input)).toBe(expected));
 
   it('writes numbers in their shortest form, null and non-finite as NULL', () => {
-    expect(numberArray([1, 2.5, -0.125, null, Number.NaN, Number.POSITIVE_INFINITY, 1_700_000_000_123])).toBe('{1,2.5,-0.125,NULL,NULL,NULL,1700000000123}');
-    expect(numberArray([])).toBe('{}');
+    const same = (v: number | null) => v;
+    expect(numberArray([1, 2.5, -0.125, null, Number.NaN, Number.POSITIVE_INFINITY, 1_700_000_000_123], same)).toBe('{1,2.5,-0.125,NULL,NULL,NULL,1700000000123}');
+    expect(numberArray([], same)).toBe('{}');
+    expect(numberArray([{ lat: 54.5 }, { lat: null }], (r) => r.lat)).toBe('{54.5,NULL}');
   });
 
   it('nests a text[] literal as one quoted element of another', () => {

@@ -6,15 +6,19 @@
  * and needs no temp table.
  */
 
-/** `{1,2.5,NULL}`: numbers as JavaScript prints them (shortest round-trip form); null and non-finite as NULL. */
-export function numberArray(values: readonly (number | null)[]): string {
-  let out = '{';
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (i > 0) out += ',';
-    out += v === null || !Number.isFinite(v) ? 'NULL' : v;
+/**
+ * `{1,2.5,NULL}`: numbers as JavaScript prints them (shortest round-trip form); null and non-finite
+ * as NULL. `pick` reads the number from each item, so a column of rows needs no array of its own.
+ * Joined rather than concatenated: `+=` leaves two cons strings per value (the driver flattens
+ * them later, another copy), ~90 bytes of heap per value against ~50.
+ */
+export function numberArray<T>(items: readonly T[], pick: (item: T) => number | null): string {
+  const parts = new Array<string>(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const v = pick(items[i]!);
+    parts[i] = v === null || !Number.isFinite(v) ? 'NULL' : String(v);
   }
-  return `${out}}`;
+  return `{${parts.join(',')}}`;
 }
 
 const needsEscape = /["\\]/;

@@ -129,7 +129,7 @@ export class PostgresHistoryStore implements HistoryStore {
       reports += sep + r.report;
       sources += sep + this.sourcesElement(r.sources);
     }
-    const column = <K extends keyof HistoryRow>(k: K) => numberArray(rows.map((r) => r[k] as number | null));
+    const column = <K extends keyof HistoryRow>(k: K) => numberArray(rows, (r) => r[k] as number | null);
     return {
       count: rows.length,
       ts: column('ts'),
