@@ -124,10 +124,14 @@ describe('redis-cluster ensure (real 8 loopback redis-server processes)', () => 
     expect(await replicasCaughtUp(victim)).toBe(true);
     await stopNode(victim);
     // Redis fails the replica over by itself (cluster-node-timeout 1 s); a replacement pod
-    // takes longer than that to start, so the newcomer arrives after the failover.
-    const survivors = PORTS.slice(0, 6).filter((p) => p !== victim).map(addr);
-    for (let i = 0; i < 150 && !(await slotCoverage(survivors, undefined)).ok; i++) await new Promise((r) => setTimeout(r, 100));
-    expect((await slotCoverage(survivors, undefined)).ok).toBe(true);
+    // takes longer than that to start, so the newcomer arrives after the failover. Wait for the
+    // failover itself: right after the kill the survivors still list the dead primary as serving
+    // its slots, and a newcomer on its address then would be the replica's new sync source.
+    const survivorPorts = PORTS.slice(0, 6).filter((p) => p !== victim);
+    const survivors = survivorPorts.map(addr);
+    const failedOver = async () => (await roles(survivorPorts)).primaries === 3 && (await slotCoverage(survivors, undefined)).ok;
+    for (let i = 0; i < 150 && !(await failedOver()); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await failedOver()).toBe(true);
     await startNode(victim, true);
     const result = await ensureCluster({ nodes: PORTS.slice(0, 6).map(addr), replicasPerShard: 1, timeoutMs: 60_000, pollMs: 200, log });
     expect(result.executed.some((s) => s.startsWith('forget'))).toBe(true);
