@@ -105,6 +105,7 @@ function fleet(n: number, vessels: number, start: number, baseMmsi: number) {
 type Request =
   | { cmd: 'start' }
   | { cmd: 'progress' }
+  | { cmd: 'gc' }
   | { cmd: 'memory' }
   | { cmd: 'stop' }
   | { cmd: 'loop-reset' }
@@ -220,9 +221,12 @@ async function fusionProcess(r: Role): Promise<void> {
           admissionWaits: await value(metrics.admissionWaits, ''),
           visible: { within50ms: (await metrics.endToEndLatency.get()).values.find((v) => v.metricName?.endsWith('_bucket') && v.labels.le === 0.05)?.value ?? 0, n: await value(metrics.endToEndLatency, '_count') },
           cpu: process.cpuUsage(),
-          gc: gcMeter.read(),
         };
       }
+      // apart from 'progress', which the drain polls every 20 ms: reading restarts V8's GC
+      // profiler and parses its report, work that belongs in no measured phase
+      case 'gc':
+        return gcMeter.read();
       case 'loop-reset':
         // how long the fusion process's event loop was held up: a GC pause or a long synchronous
         // step delays every partition's next batch and every update at once
@@ -450,7 +454,6 @@ interface Drained {
   /** fusion's own end-to-end histogram: records visible within 50 ms of their receive time, of n */
   visible: { within50ms: number; n: number };
   cpu: NodeJS.CpuUsage;
-  gc: GcTotals;
 }
 
 async function coordinator(): Promise<void> {
@@ -477,8 +480,12 @@ async function coordinator(): Promise<void> {
       admissionWaits: each.reduce((a, d) => a + d.admissionWaits, 0),
       visible: { within50ms: each.reduce((a, d) => a + d.visible.within50ms, 0), n: each.reduce((a, d) => a + d.visible.n, 0) },
       cpu: { user: each.reduce((a, d) => a + d.cpu.user, 0), system: each.reduce((a, d) => a + d.cpu.system, 0) },
-      gc: each.slice(1).reduce((a, d) => combineGc(a, d.gc, 1), each[0]!.gc),
     };
+  };
+  /** The members' GC figures so far, summed. */
+  const gcTotals = async (): Promise<GcTotals> => {
+    const each = await all<GcTotals>({ cmd: 'gc' });
+    return each.slice(1).reduce((a, g) => combineGc(a, g, 1), each[0]!);
   };
   /** Waits (bounded) until the members together have written `target` records. */
   const drained = async (target: number): Promise<Drained> => {
@@ -495,10 +502,11 @@ async function coordinator(): Promise<void> {
 
     // 4. fusion end to end, draining the pre-filled stream
     const serversBefore = cpuSecondsByProcess(SERVERS);
-    const gcBefore = (await progress()).gc;
+    const gcBefore = await gcTotals();
     line('stores', (await all<string>({ cmd: 'start' }))[0]!);
     let expected = RECORDS;
     const e2e = await drained(expected);
+    const gcAfter = await gcTotals();
     const serversAfter = cpuSecondsByProcess(SERVERS);
     line('fusion end to end (stream → decide → both stores → ack)', `${fmt(e2e.done / e2e.seconds)} records/s${e2e.done < expected ? ` (timed out: ${fmt(e2e.done)} of ${fmt(expected)})` : ''}`);
     const cpuSeconds = (e2e.cpu.user + e2e.cpu.system) / 1e6;
@@ -516,7 +524,7 @@ async function coordinator(): Promise<void> {
       }).join(', '),
     );
     line('  batches, mean records per batch', `${fmt(e2e.batches)}, ${fmt(e2e.done / Math.max(1, e2e.batches))}`);
-    line(GC_LINE, formatGc(combineGc(e2e.gc, gcBefore, -1), e2e.done, e2e.seconds));
+    line(GC_LINE, formatGc(combineGc(gcAfter, gcBefore, -1), e2e.done, e2e.seconds));
     for (const store of ['redis', 'postgres'] as const) {
       const s = e2e[store];
       line(`  ${store} write: mean per write, writes, busy share of wall time`, `${((s.sum / Math.max(1, s.n)) * 1000).toFixed(1)} ms, ${fmt(s.n)}, ${Math.round((s.sum / e2e.seconds) * 100)} %`);
@@ -527,6 +535,7 @@ async function coordinator(): Promise<void> {
       await all({ cmd: 'loop-reset' });
       const pids = [publisher.proc.pid!, ...members.map((m) => m.proc.pid!)];
       const progressBefore = await progress();
+      const pacedGcBefore = await gcTotals();
       const machineBefore = machineCpuSeconds();
       const serversBefore = cpuSecondsByProcess(SERVERS);
       const pidsBefore = cpuSecondsOfPids(pids);
@@ -546,6 +555,7 @@ async function coordinator(): Promise<void> {
       const machine = machineCpuSeconds();
       const pidsAfter = cpuSecondsOfPids(pids);
       const progressAfter = await progress();
+      const pacedGcAfter = await gcTotals();
       const serversAfter = cpuSecondsByProcess(SERVERS);
       const wall = (machine.total - machineBefore.total) / 2;
       const cores = (seconds: number) => (wall > 0 ? seconds / wall : NaN).toFixed(2);
@@ -563,7 +573,7 @@ async function coordinator(): Promise<void> {
       const visible = { within50ms: progressAfter.visible.within50ms - progressBefore.visible.within50ms, n: progressAfter.visible.n - progressBefore.visible.n };
       line('  visible within 50 ms, by fusion\'s own histogram (Redis written) / by the generator', `${((visible.within50ms / Math.max(1, visible.n)) * 100).toFixed(1)} % / ${((lat.within50ms / Math.max(1, lat.seen)) * 100).toFixed(1)} %`);
       const meanWrite = (store: 'redis' | 'postgres') => (((progressAfter[store].sum - progressBefore[store].sum) / Math.max(1, writes(store))) * 1000).toFixed(1);
-      line(GC_LINE, formatGc(combineGc(progressAfter.gc, progressBefore.gc, -1), lat.sent, wall));
+      line(GC_LINE, formatGc(combineGc(pacedGcAfter, pacedGcBefore, -1), lat.sent, wall));
       line('  mean Redis / Postgres write; batches that waited for in-flight bytes', `${meanWrite('redis')} / ${meanWrite('postgres')} ms; ${fmt(progressAfter.admissionWaits - progressBefore.admissionWaits)}`);
     }
 
