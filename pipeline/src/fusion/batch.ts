@@ -445,13 +445,14 @@ export class BatchProcessor {
   }
 
   private async applyNow(partition: number, records: BatchRecord[], from: ParsedMessage[], alone: boolean): Promise<{ postgres: Promise<number> }> {
+    // No closure made here may name the plan, the records or anything per record: V8 keeps every
+    // variable that some closure of a function names in one context object shared by all its
+    // closures, and the `postgres` promise returned below lives until Postgres has the batch. A
+    // closure naming `plan` kept every batch's plan (memories, states, trust effects) alive through
+    // the Postgres linger and write; they survived young-generation collections and were copied
+    // and promoted. Hence the helpers (loadMisses, writeRedis, countWhenWritten).
     const d = this.d;
-    const vessels = new Map<number, { mmsi: number; partition: number }>();
-    for (const r of records) {
-      const mmsi = (r.record as { mmsi?: unknown } | null)?.mmsi;
-      if (typeof mmsi === 'number' && Number.isInteger(mmsi) && !vessels.has(mmsi)) vessels.set(mmsi, { mmsi, partition });
-    }
-    await d.redisBreaker.execute(() => d.cache.load(vessels.values(), d.live));
+    await this.loadMisses(partition, records);
     const now = d.clock.now();
     const plan = planBatch(records, (mmsi) => d.cache.peek(mmsi), { now, settings: d.decide, trustOf: (s) => d.trust.level(s, now) });
 
@@ -464,7 +465,7 @@ export class BatchProcessor {
     const postgres = alone ? this.writePostgres(plan.history, plan.vessels) : this.submit(plan.history, plan.vessels);
     // observed by the caller; if Redis fails first nobody waits for it, and that is fine (idempotent)
     postgres.catch(() => undefined);
-    if (plan.states.length > 0) await this.timed('redis', () => d.live.writeStates(plan.states));
+    if (plan.states.length > 0) await this.writeRedis(plan.states);
 
     // Redis has it: commit what fusion remembers, so the partition's next batch is decided on
     // top of this one while Postgres still writes. Should Postgres fail, the redelivered records
@@ -488,19 +489,34 @@ export class BatchProcessor {
     } catch (err) {
       d.logger.error({ err, partition }, 'publishing live updates failed');
     }
-    // only these outlive the call: the plan and the records are not kept through the Postgres write
-    const { outcomes } = plan;
-    const count = records.length;
-    return {
-      postgres: postgres.then((inserted) => {
-        // counted once both stores have the batch (tests and dashboards read these as "done")
-        for (const [outcome, n] of Object.entries(outcomes)) d.metrics.records.inc({ outcome }, n);
-        d.metrics.batches.inc();
-        d.metrics.batchRecords.observe(count);
-        d.metrics.historyRows.inc(inserted);
-        return inserted;
-      }),
-    };
+    // only the outcome counts outlive the call: the plan and the records are not kept through the Postgres write
+    return { postgres: this.countWhenWritten(postgres, plan.outcomes, records.length) };
+  }
+
+  /** Reads the batch's vessels that the LRU lacks from Redis, in one call per partition chunk. */
+  private async loadMisses(partition: number, records: readonly BatchRecord[]): Promise<void> {
+    const vessels = new Map<number, { mmsi: number; partition: number }>();
+    for (const r of records) {
+      const mmsi = (r.record as { mmsi?: unknown } | null)?.mmsi;
+      if (typeof mmsi === 'number' && Number.isInteger(mmsi) && !vessels.has(mmsi)) vessels.set(mmsi, { mmsi, partition });
+    }
+    await this.d.redisBreaker.execute(() => this.d.cache.load(vessels.values(), this.d.live));
+  }
+
+  private writeRedis(states: BatchPlan['states']): Promise<unknown> {
+    return this.timed('redis', () => this.d.live.writeStates(states));
+  }
+
+  /** Counts a batch once both stores have it (tests and dashboards read these as "done"). */
+  private countWhenWritten(postgres: Promise<number>, outcomes: BatchPlan['outcomes'], count: number): Promise<number> {
+    const metrics = this.d.metrics;
+    return postgres.then((inserted) => {
+      for (const [outcome, n] of Object.entries(outcomes)) metrics.records.inc({ outcome }, n);
+      metrics.batches.inc();
+      metrics.batchRecords.observe(count);
+      metrics.historyRows.inc(inserted);
+      return inserted;
+    });
   }
 
   /**
