@@ -9,7 +9,9 @@
  *      Redis write, with the rate the publisher really achieved
  *   6. RSS of the fusion process with 250,000 distinct vessels in its LRU (lruSize 250,000)
  * Phases 4 and 5 also print what fusion allocated, promoted and page-faulted per record
- * (gc-meter.ts): figures the machine's swings move far less than records/s and the p99.
+ * (gc-meter.ts): figures the machine's swings move far less than records/s and the p99. First
+ * of all it prints a yardstick of the machine's speed (yardstick.ts): runs whose yardsticks
+ * differ much cannot be compared.
  *
  * Like production, three processes: this coordinator (raw limits, orchestration), a fusion
  * process (only the FusionWorker and its stores: its CPU, GC and RSS are fusion's alone) and a
@@ -36,6 +38,7 @@
  */
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
@@ -496,7 +499,11 @@ async function coordinator(): Promise<void> {
       await sleep(20);
     }
   };
-  console.log(`bench:fusion  records=${fmt(RECORDS)} partitions=${PARTITIONS} backlog records/message=${PER_MESSAGE} cpus=2 (shared) fusion members=${FUSION_MEMBERS} malloc=${ALLOCATOR} runtime=${RUNTIME} in-flight=${fmt(MAX_IN_FLIGHT_BYTES / 1024)} KiB postgres-linger=${POSTGRES_LINGER_MS} ms`);
+  console.log(`bench:fusion  records=${fmt(RECORDS)} partitions=${PARTITIONS} backlog records/message=${PER_MESSAGE} cpus=${availableParallelism()} (shared) fusion members=${FUSION_MEMBERS} malloc=${ALLOCATOR} runtime=${RUNTIME} in-flight=${fmt(MAX_IN_FLIGHT_BYTES / 1024)} KiB postgres-linger=${POSTGRES_LINGER_MS} ms`);
+  // Before anything else loads the cores: the figure is per CPU second, but a busy machine also
+  // slows a core (caches). Imported here, so the fusion process whose RSS is measured lacks the decoder.
+  const { decoderSentencesPerCpuSecond } = await import('./yardstick.js');
+  line('machine yardstick: AIS decoder, sentences per CPU second', fmt(decoderSentencesPerCpuSecond()));
   try {
     await rawLimits(nc, names, id, () => publisher.ask({ cmd: 'fill', records: RECORDS, vessels: Math.min(50_000, RECORDS), baseMmsi: 200_000_000, ageMs: 3_600_000 }));
 
