@@ -1,6 +1,8 @@
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { circuitBreaker, ConsecutiveBreaker, handleAll } from 'cockatiel';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { memoryStores } from '../../../test/harness/fusion-memory-stores.js';
 import { quietLogger, testMetrics } from '../../../test/harness/fusion.js';
@@ -17,6 +19,12 @@ const names = { stream: 'S', dlqStream: 'S_DLQ', prefix: 'p' };
 const pos = (mmsi: number, rx: number, src: string, key: string): AisRecordV1 => ({
   v: 1, key: fnv1a64(key), src, rx, mmsi, type: 1, msg: { type: 1, repeat: 0, mmsi, lat: 52, lon: 4, speed: 5, course: 1, heading: 1, status: 0, second: null },
 });
+
+/** A full garbage collection, without starting the test process with --expose-gc. */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
 
 /** A JetStream message as the consumer hands it over: body, sequence, delivery count, ack/nak. */
 function fakeMsg(seq: number, deliveryCount: number, records: AisRecordV1[], log: string[]): JsMsg {
@@ -122,6 +130,28 @@ describe('BatchProcessor', () => {
     releasePostgres();
     await processor.settled(0);
     expect(log).toEqual(['ack 1/1']);
+  });
+
+  it('lets go of the memories a batch committed to the LRU while its Postgres write is still pending', async () => {
+    const { processor, stores } = setup();
+    const cache = (processor as unknown as { d: { cache: StateCache } }).d.cache;
+    // the memories the batch commits to the LRU, which packs them: only the batch's plan refers to
+    // them (the misses loaded first are the shared empty memory, with no state)
+    const committed: WeakRef<object>[] = [];
+    const set = cache.set.bind(cache);
+    cache.set = (mmsi, memory) => {
+      if (memory.state) committed.push(new WeakRef(memory));
+      set(mmsi, memory);
+    };
+    const releasePostgres = holdPostgres(stores);
+    await processor.handle(0, [fakeMsg(1, 1, [pos(42, T0, 'rx', 'a'), pos(43, T0, 'rx', 'b')], [])]);
+    // in Redis, not yet in Postgres; WeakRef targets stay alive until the current job ends
+    await new Promise((r) => setImmediate(r));
+    collectGarbage();
+    expect(committed).toHaveLength(2);
+    expect(committed.map((ref) => ref.deref())).toEqual([undefined, undefined]);
+    releasePostgres();
+    await processor.settled(0);
   });
 
   it('holds the next batch of any partition while the in-flight byte budget is taken, until an ack frees it', async () => {
