@@ -114,8 +114,9 @@ export class PostgresHistoryStore implements HistoryStore {
    * rectangular); receivers repeat, so that text is cached per distinct source list.
    */
   private historyColumns(rows: readonly HistoryRow[]): HistoryColumns {
-    let reports = '{';
-    let sources = '{';
+    // joined once, like numberArray's columns (array-literal.ts), not built up with `+=`
+    const reports = new Array<string>(rows.length);
+    const sources = new Array<string>(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i]!;
       // Partitions are named by day: a time outside 1970..2100 is a bug upstream, not a day to create.
@@ -125,16 +126,15 @@ export class PostgresHistoryStore implements HistoryStore {
       }
       // hex digits need no quoting in an array literal; anything else would fail the whole statement
       if (!REPORT_ID.test(r.report)) throw new TypeError(`history row ${r.key} (mmsi ${r.mmsi}) has a report id that is not 16 hex digits: ${JSON.stringify(r.report)}`);
-      const sep = i > 0 ? ',' : '';
-      reports += sep + r.report;
-      sources += sep + this.sourcesElement(r.sources);
+      reports[i] = r.report;
+      sources[i] = this.sourcesElement(r.sources);
     }
     const column = <K extends keyof HistoryRow>(k: K) => numberArray(rows, (r) => r[k] as number | null);
     return {
       count: rows.length,
       ts: column('ts'),
-      reports: `${reports}}`,
-      sources: `${sources}}`,
+      reports: `{${reports.join(',')}}`,
+      sources: `{${sources.join(',')}}`,
       mmsi: column('mmsi'),
       lat: column('lat'),
       lon: column('lon'),
