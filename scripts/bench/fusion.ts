@@ -11,7 +11,8 @@
  * Phases 4 and 5 also print what fusion allocated, promoted and page-faulted per record
  * (gc-meter.ts): figures the machine's swings move far less than records/s and the p99. First
  * of all it prints a yardstick of the machine's speed (yardstick.ts): runs whose yardsticks
- * differ much cannot be compared.
+ * differ much cannot be compared, and what the kernel charges for a page fault and a loopback
+ * round trip, which a virtual machine can make dear on a day its cores are fast.
  *
  * Like production, three processes: this coordinator (raw limits, orchestration), a fusion
  * process (only the FusionWorker and its stores: its CPU, GC and RSS are fusion's alone) and a
@@ -64,7 +65,7 @@ import { partitionOf } from '../../pipeline/src/shared/partition.js';
 import { createLogger } from '../../pipeline/src/telemetry/logger.js';
 import { createIngestMetrics } from '../../pipeline/src/telemetry/metrics/ingest.js';
 import { combineGc, formatGc, GcMeter, type GcTotals } from './gc-meter.js';
-import { cpuSecondsByProcess, cpuSecondsOfPids, machineCpuSeconds } from './proc-cpu.js';
+import { cpuSecondsByProcess, cpuSecondsOfPids, machineCpuSeconds, processesNamed, runQueueWaitSeconds } from './proc-cpu.js';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 200_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -502,8 +503,9 @@ async function coordinator(): Promise<void> {
   console.log(`bench:fusion  records=${fmt(RECORDS)} partitions=${PARTITIONS} backlog records/message=${PER_MESSAGE} cpus=${availableParallelism()} (shared) fusion members=${FUSION_MEMBERS} malloc=${ALLOCATOR} runtime=${RUNTIME} in-flight=${fmt(MAX_IN_FLIGHT_BYTES / 1024)} KiB postgres-linger=${POSTGRES_LINGER_MS} ms`);
   // Before anything else loads the cores: the figure is per CPU second, but a busy machine also
   // slows a core (caches). Imported here, so the fusion process whose RSS is measured lacks the decoder.
-  const { decoderSentencesPerCpuSecond } = await import('./yardstick.js');
+  const { decoderSentencesPerCpuSecond, freshPageTouchMicros, loopbackRoundTripMicros } = await import('./yardstick.js');
   line('machine yardstick: AIS decoder, sentences per CPU second', fmt(decoderSentencesPerCpuSecond()));
+  line('  kernel, µs of CPU: fresh page touched / loopback trip', `${freshPageTouchMicros().toFixed(2)} / ${(await loopbackRoundTripMicros()).toFixed(1)}`);
   try {
     await rawLimits(nc, names, id, () => publisher.ask({ cmd: 'fill', records: RECORDS, vessels: Math.min(50_000, RECORDS), baseMmsi: 200_000_000, ageMs: 3_600_000 }));
 
@@ -546,6 +548,8 @@ async function coordinator(): Promise<void> {
       const machineBefore = machineCpuSeconds();
       const serversBefore = cpuSecondsByProcess(SERVERS);
       const pidsBefore = cpuSecondsOfPids(pids);
+      const waiters: [string, number[]][] = [['load generator', [pids[0]!]], ['fusion', pids.slice(1)], ...processesNamed(SERVERS)];
+      const waitsBefore = waiters.map(([, of]) => runQueueWaitSeconds(of));
       const lat = await publisher.ask<{ offered: number; sent: number; unacked: number; messages: number; loop: { p99: number; max: number }; within50ms: number; seen: number; p50: number; p99: number; max: number; warmP99: number }>({ cmd: 'paced', rate: RATE, seconds: SECONDS });
       const loops = await all<{ p50: number; p99: number; max: number }>({ cmd: 'loop-delay' });
       const loop = { p50: Math.max(...loops.map((l) => l.p50)), p99: Math.max(...loops.map((l) => l.p99)), max: Math.max(...loops.map((l) => l.max)) };
@@ -560,6 +564,7 @@ async function coordinator(): Promise<void> {
       // The latency is queueing for the two cores: how busy they were, and who kept them busy.
       // The load generator (building records, publishing, receiving every update) is on them too.
       const machine = machineCpuSeconds();
+      const waitsAfter = waiters.map(([, of]) => runQueueWaitSeconds(of));
       const pidsAfter = cpuSecondsOfPids(pids);
       const progressAfter = await progress();
       const pacedGcAfter = await gcTotals();
@@ -574,6 +579,11 @@ async function coordinator(): Promise<void> {
         `${cores(machine.busy - machineBefore.busy)} / ${cores(used(pids[0]!))}, ${cores(pids.slice(1).reduce((a, pid) => a + used(pid), 0))}, ${cores(servers)}; ${cores(machine.steal - machineBefore.steal)}`,
       );
       line('  servers: cores busy', SERVERS.map((name) => `${name} ${cores(serversAfter.get(name)! - serversBefore.get(name)!)}`).join(', '));
+      // Runnable but not running: a record's wait that none of the stages' own timings shows
+      line(
+        '  waiting for a core, ms per second (threads summed)',
+        waiters.map(([who], i) => `${who} ${wall > 0 ? Math.round(((waitsAfter[i]! - waitsBefore[i]!) / wall) * 1000) : NaN}`).join(', '),
+      );
       const batches = progressAfter.batches - progressBefore.batches;
       const writes = (store: 'redis' | 'postgres') => progressAfter[store].n - progressBefore[store].n;
       line('  fusion batches, records per batch; Redis and Postgres writes per second', `${fmt(batches)}, ${(lat.sent / Math.max(1, batches)).toFixed(1)}; ${fmt(writes('redis') / wall)}, ${fmt(writes('postgres') / wall)}`);

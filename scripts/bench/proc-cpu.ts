@@ -11,7 +11,21 @@ const TICKS_PER_SECOND = 100;
  * missing on this machine read 0.
  */
 export function cpuSecondsByProcess(names: readonly string[]): Map<string, number> {
-  const out = new Map<string, number>(names.map((name) => [name, 0]));
+  const out = new Map<string, number>();
+  for (const [name, pids] of processesNamed(names)) {
+    let seconds = 0;
+    for (const stat of pids.map(statOf)) if (stat !== undefined) seconds += ticksOf(stat) / TICKS_PER_SECOND;
+    out.set(name, seconds);
+  }
+  return out;
+}
+
+/**
+ * The running processes of each named kind: a process matches when its `comm` (the kernel's
+ * first 15 characters of the executable name) starts the given name. Empty lists without /proc.
+ */
+export function processesNamed(names: readonly string[]): Map<string, number[]> {
+  const out = new Map<string, number[]>(names.map((name) => [name, []]));
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
@@ -19,30 +33,47 @@ export function cpuSecondsByProcess(names: readonly string[]): Map<string, numbe
     return out; // no /proc: not Linux
   }
   for (const pid of pids) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    } catch {
-      continue; // the process ended between the listing and the read
-    }
+    const stat = statOf(Number(pid));
+    if (stat === undefined) continue;
     // comm is in parentheses and may contain spaces
     const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
     const name = names.find((n) => comm === n.slice(0, 15));
-    if (name === undefined) continue;
-    out.set(name, out.get(name)! + ticksOf(stat) / TICKS_PER_SECOND);
+    if (name !== undefined) out.get(name)!.push(Number(pid));
   }
   return out;
+}
+
+/**
+ * Seconds that the threads of these processes, summed, have spent so far runnable but waiting
+ * for a core (the second field of each thread's schedstat). On a machine with more work than
+ * cores this is where latency goes that no stage of the pipeline shows. 0 for an ended process.
+ */
+export function runQueueWaitSeconds(pids: readonly number[]): number {
+  let nanoseconds = 0;
+  for (const pid of pids) {
+    let threads: string[];
+    try {
+      threads = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue; // ended, or no /proc
+    }
+    for (const tid of threads) {
+      try {
+        nanoseconds += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'latin1').split(' ')[1]);
+      } catch {
+        // the thread ended between the listing and the read
+      }
+    }
+  }
+  return nanoseconds / 1e9;
 }
 
 /** CPU seconds (user + system, with reaped children's) used so far by each of the given processes (0 once one has ended). */
 export function cpuSecondsOfPids(pids: readonly number[]): Map<number, number> {
   const out = new Map<number, number>(pids.map((pid) => [pid, 0]));
   for (const pid of pids) {
-    try {
-      out.set(pid, ticksOf(readFileSync(`/proc/${pid}/stat`, 'latin1')) / TICKS_PER_SECOND);
-    } catch {
-      // ended, or no /proc
-    }
+    const stat = statOf(pid);
+    if (stat !== undefined) out.set(pid, ticksOf(stat) / TICKS_PER_SECOND);
   }
   return out;
 }
@@ -74,4 +105,13 @@ export function machineCpuSeconds(): { busy: number; steal: number; total: numbe
 function ticksOf(stat: string): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+}
+
+/** /proc/<pid>/stat, or undefined when the process has ended (or there is no /proc). */
+function statOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return undefined;
+  }
 }
