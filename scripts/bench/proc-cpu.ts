@@ -6,9 +6,8 @@ const TICKS_PER_SECOND = 100;
 /**
  * CPU seconds (user + system, with their reaped children's) used so far by all running
  * processes of each named kind, from /proc (Linux). Read before and after a phase, the
- * difference is what servers on this machine spent meanwhile. A process name matches when its
- * `comm` (the kernel's first 15 characters of the executable name) starts the given name; names
- * missing on this machine read 0.
+ * difference is what servers on this machine spent meanwhile. Processes are found by name as
+ * `processesNamed` finds them; names missing on this machine read 0.
  */
 export function cpuSecondsByProcess(names: readonly string[]): Map<string, number> {
   const out = new Map<string, number>();
@@ -22,7 +21,8 @@ export function cpuSecondsByProcess(names: readonly string[]): Map<string, numbe
 
 /**
  * The running processes of each named kind: a process matches when its `comm` (the kernel's
- * first 15 characters of the executable name) starts the given name. Empty lists without /proc.
+ * first 15 characters of the executable name) is the given name cut to 15 characters. Empty
+ * lists without /proc.
  */
 export function processesNamed(names: readonly string[]): Map<string, number[]> {
   const out = new Map<string, number[]>(names.map((name) => [name, []]));

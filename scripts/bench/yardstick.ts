@@ -71,8 +71,9 @@ export function freshPageTouchMicros(passes = 3, bytes = 64 * 1024 * 1024): numb
 
 /**
  * CPU microseconds per round trip of a 200-byte message over loopback TCP, both ends in this
- * process: two writes, two reads and the poll between, i.e. what each hop of a message between
- * the pipeline's processes costs the kernel, without the other process's wake-up.
+ * process: two writes, two reads and the polls between, in the kernel and in Node's streams,
+ * i.e. what each hop of a message between the pipeline's processes costs, without the other
+ * process's wake-up.
  */
 export async function loopbackRoundTripMicros(roundTrips = 5_000): Promise<number> {
   const server = createServer((socket) => socket.on('data', (chunk) => socket.write(chunk)));
