@@ -6,7 +6,8 @@
  *   3. raw Postgres COPY through PgBouncer (rows/s into an unlogged table)
  *   4. fusion end to end: records/s from a pre-filled stream to both stores, history kept
  *   5. latency at an offered 10,000 records/s (paced): receive time → update published after the
- *      Redis write, with the rate the publisher really achieved
+ *      Redis write, with the rate the publisher really achieved, and how long each process spent
+ *      runnable but waiting for a core meanwhile
  *   6. RSS of the fusion process with 250,000 distinct vessels in its LRU (lruSize 250,000)
  * Phases 4 and 5 also print what fusion allocated, promoted and page-faulted per record
  * (gc-meter.ts): figures the machine's swings move far less than records/s and the p99. First
