@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { isValidMmsi } from '../mmsi.js';
 import type { HistoryRow, HistoryStore, HistoryWriteResult, VesselUpsert } from '../types.js';
-import { numberArray, quoteElement, textArray } from './array-literal.js';
+import { arrayLiteral, numberArray, quoteElement, textArray } from './array-literal.js';
 import { classifyPgError } from './errors.js';
 import { quoteIdent } from './sql.js';
 
@@ -114,7 +114,7 @@ export class PostgresHistoryStore implements HistoryStore {
    * rectangular); receivers repeat, so that text is cached per distinct source list.
    */
   private historyColumns(rows: readonly HistoryRow[]): HistoryColumns {
-    // joined once, like numberArray's columns (array-literal.ts), not built up with `+=`
+    // element by element, joined once (arrayLiteral), not built up with `+=`
     const reports = new Array<string>(rows.length);
     const sources = new Array<string>(rows.length);
     for (let i = 0; i < rows.length; i++) {
@@ -133,8 +133,8 @@ export class PostgresHistoryStore implements HistoryStore {
     return {
       count: rows.length,
       ts: column('ts'),
-      reports: `{${reports.join(',')}}`,
-      sources: `{${sources.join(',')}}`,
+      reports: arrayLiteral(reports),
+      sources: arrayLiteral(sources),
       mmsi: column('mmsi'),
       lat: column('lat'),
       lon: column('lon'),
