@@ -1,44 +1,34 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { AisPipeline } from '../../../operator/src/api/v1alpha1/aispipeline.schema.js';
-import { desiredObjects, toPipeline } from '../../../operator/src/desired/index.js';
+import { toPipeline } from '../../../operator/src/desired/index.js';
 import { natsConfig, NATS_PID_DIR } from '../../../operator/src/desired/nats.js';
-import { TEST_CONTEXT } from '../../../operator/src/desired/test-context.js';
 import { freePort } from '../../harness/fusion-services.js';
+import { exampleCr, managedPodSpec } from '../../harness/managed-pods.js';
 
 /**
  * The operator's managed NATS, checked with the real nats-server binary: its nats.conf parses,
  * and the StatefulSet's stop (the preStop hook, then the SIGTERM kubelet sends after it) is the
  * lame duck stop the config promises, not an immediate exit.
  */
-const example = (name: string) => parse(readFileSync(`crds/examples/${name}.yaml`, 'utf8')) as AisPipeline;
-
-type NatsPod = { terminationGracePeriodSeconds: number; containers: Array<{ lifecycle: { preStop: { exec: { command: string[] } } } }> };
-function natsPod(cr: AisPipeline): NatsPod {
-  const sts = desiredObjects(cr, TEST_CONTEXT).find((o) => o.kind === 'StatefulSet' && o.metadata.name === `${cr.metadata.name}-nats`)!;
-  return (sts.spec as { template: { spec: NatsPod } }).template.spec;
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'aisflow-managed-nats-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('managed NATS with the real nats-server', () => {
   it.each(['minimal', 'production'])('the %s example renders a nats.conf nats-server accepts', (name) => {
     const file = join(dir, `${name}.conf`);
-    writeFileSync(file, natsConfig(toPipeline(example(name))));
+    writeFileSync(file, natsConfig(toPipeline(exampleCr(name))));
     const check = spawnSync('nats-server', ['-t', '-c', file], { encoding: 'utf8', env: { ...process.env, POD_NAME: `${name}-nats-0` } });
     expect(check.stderr + check.stdout).toContain('is valid');
     expect(check.status).toBe(0);
   });
 
   it('stops in lame duck mode: the preStop hook, then SIGTERM; clients are closed a few at a time before the server exits, within the grace period', { timeout: 90_000 }, async () => {
-    const cr = example('minimal');
-    const pod = natsPod(cr);
+    const cr = exampleCr('minimal');
+    const pod = managedPodSpec(cr, 'nats');
     const [port, monitor] = [await freePort(), await freePort()];
     // the rendered config on loopback ports, with the pod's paths in the test's directory
     const conf = natsConfig(toPipeline(cr))

@@ -1,14 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { AisPipeline } from '../../../operator/src/api/v1alpha1/aispipeline.schema.js';
-import { desiredObjects } from '../../../operator/src/desired/index.js';
-import { TEST_CONTEXT } from '../../../operator/src/desired/test-context.js';
 import { freePort } from '../../harness/fusion-services.js';
+import { exampleCr, managedPodSpec } from '../../harness/managed-pods.js';
 
 /**
  * How the operator's managed Postgres stops, with the real Postgres binaries: a private server
@@ -43,9 +40,7 @@ const alive = (p: ChildProcess) => p.exitCode === null && p.signalCode === null;
 
 describe('managed Postgres stop (real Postgres binaries)', () => {
   it('SIGTERM alone keeps waiting for an idle client; the preStop hook stops the server fast and cleanly', { timeout: 90_000 }, async () => {
-    const cr = parse(readFileSync('crds/examples/minimal.yaml', 'utf8')) as AisPipeline;
-    const sts = desiredObjects(cr, TEST_CONTEXT).find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'minimal-postgres')!;
-    const container = (sts.spec as { template: { spec: { containers: Array<{ lifecycle: { preStop: { exec: { command: string[] } } } }> } } }).template.spec.containers[0]!;
+    const container = managedPodSpec(exampleCr('minimal'), 'postgres').containers[0]!;
     const [hook, ...hookArgs] = container.lifecycle.preStop.exec.command;
 
     const init = spawnSync('initdb', ['-D', data, '-U', 'aisflow', '--auth=trust', '--no-sync'], { env, encoding: 'utf8', ...asPostgres });
