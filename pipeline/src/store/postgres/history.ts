@@ -39,15 +39,16 @@ export interface PostgresHistoryOptions {
 }
 
 /**
- * Position history and the `vessels` table, written in one transaction per batch through
+ * Position history and the `vessels` table, written by one statement per batch through
  * PgBouncer (transaction pooling): no named prepared statements, no session settings, no temp
  * tables.
  *
  * History: one INSERT ... SELECT FROM unnest(<one array literal per column>) ON CONFLICT DO
- * NOTHING on the primary key (mmsi, ts, report); only when some reports were already stored (another receiver's copy, a redelivery)
- * an UPDATE credits the sources they lack. Vessels: one INSERT ... ON CONFLICT over rows sorted
- * by mmsi, so concurrent writers take row locks in the same order and cannot deadlock; upserts
- * of invalid MMSIs (isValidMmsi) are left out and counted.
+ * NOTHING on the primary key (mmsi, ts, report); only when some reports were already stored
+ * (another receiver's copy, a redelivery) an UPDATE credits the sources they lack. Vessels: one
+ * INSERT ... ON CONFLICT over rows sorted by mmsi, so concurrent writers take row locks in the
+ * same order and cannot deadlock; upserts of invalid MMSIs (isValidMmsi) are left out and
+ * counted. Both inserts are one statement (writeStatement).
  */
 export class PostgresHistoryStore implements HistoryStore {
   private readonly pool: pg.Pool;
@@ -57,12 +58,15 @@ export class PostgresHistoryStore implements HistoryStore {
   /** source id, or JSON of a source list -> the quoted text[] element (see sourcesElement) */
   private readonly sourceText = new Map<string, string>();
   private readonly sourceListText = new Map<string, string>();
+  /** the statement that writes a batch (writeStatement), built once: it names the schema */
+  private readonly writeSql: string;
   /** vessel upserts refused since start, by reason (fusion exports them as a counter) */
   readonly rejected = { invalidMmsi: 0 };
 
   constructor(options: PostgresHistoryOptions) {
     this.pool = options.pool;
     this.s = quoteIdent(options.schema);
+    this.writeSql = writeStatement(this.s);
   }
 
   async writeBatch(batch: { history: readonly HistoryRow[]; vessels: readonly VesselUpsert[] }): Promise<HistoryWriteResult> {
@@ -72,38 +76,22 @@ export class PostgresHistoryStore implements HistoryStore {
     const vesselsRejected = merged.length - vessels.length;
     this.rejected.invalidMmsi += vesselsRejected;
     if (history.length === 0 && vessels.length === 0) return { historyInserted: 0, vesselsUpserted: 0, vesselsRejected };
-    let columns: HistoryColumns | null = null;
+    let columns: HistoryColumns;
     try {
-      if (history.length > 0) columns = this.historyColumns(history);
+      columns = this.historyColumns(history);
     } catch (err) {
       throw classifyPgError(err, 'validating history rows');
     }
     await this.ensurePartitionsFor(history.map((r) => r.ts));
-
-    let client: pg.PoolClient;
     try {
-      client = await this.pool.connect();
+      const written = await this.pool.query<{ history: number; vessels: number }>(this.writeSql, [...historyParams(columns), vesselPayload(vessels)]);
+      const historyInserted = written.rows[0]!.history;
+      // Some reports were stored already (another receiver's copy, or a redelivery): they gain
+      // the sources they lack, in a statement of its own (see creditSources).
+      if (historyInserted < columns.count) await this.creditSources(columns);
+      return { historyInserted, vesselsUpserted: written.rows[0]!.vessels, vesselsRejected };
     } catch (err) {
-      throw classifyPgError(err, 'connecting');
-    }
-    let broken = false;
-    try {
-      await client.query('BEGIN');
-      let historyInserted = 0;
-      if (columns) historyInserted = await this.insertHistory(client, columns);
-      let vesselsUpserted = 0;
-      if (vessels.length > 0) vesselsUpserted = await this.upsertVessels(client, vessels);
-      await client.query('COMMIT');
-      return { historyInserted, vesselsUpserted, vesselsRejected };
-    } catch (err) {
-      try {
-        await client.query('ROLLBACK');
-      } catch {
-        broken = true; // the connection is gone; do not hand it back to the pool
-      }
       throw classifyPgError(err, 'writing a history batch');
-    } finally {
-      client.release(broken);
     }
   }
 
@@ -160,29 +148,16 @@ export class PostgresHistoryStore implements HistoryStore {
     return element;
   }
 
-  private async insertHistory(client: pg.PoolClient, c: HistoryColumns): Promise<number> {
-    // Rows in primary-key order (mmsi, ts, report), so concurrent writers of overlapping reports
-    // take locks in the same order and cannot deadlock; all three are numbers, cheap to sort.
-    // rowCount = rows really added (xmax tricks do not work on partitioned tables). Times convert
-    // in float8 (the same result as numeric division: to_timestamp takes float8); a report id's
-    // 16 hex digits become its bigint through bit(64).
-    const inserted = await client.query(
-      `INSERT INTO ${this.s}.positions (ts, report, mmsi, lat, lon, speed, course, heading, status, msg_type, sources)
-       SELECT to_timestamp(x.ts_ms::float8 / 1000), x.report, x.mmsi, x.lat, x.lon, x.speed, x.course, x.heading, x.status, x.msg_type, x.sources::text[]
-       FROM (SELECT u.*, ('x' || u.report_hex)::bit(64)::bigint AS report
-             FROM unnest($1::bigint[], $2::text[], $3::integer[], $4::double precision[], $5::double precision[], $6::real[], $7::real[], $8::real[], $9::smallint[], $10::smallint[], $11::text[])
-               AS u(ts_ms, report_hex, mmsi, lat, lon, speed, course, heading, status, msg_type, sources)) AS x
-       ORDER BY x.mmsi, x.ts_ms, x.report
-       ON CONFLICT (mmsi, ts, report) DO NOTHING`,
-      [c.ts, c.reports, c.mmsi, c.lat, c.lon, c.speed, c.course, c.heading, c.status, c.msgType, c.sources],
-    );
-    const added = inserted.rowCount ?? 0;
-    // Every row new: nothing to credit (the common case; skips a join against the index).
-    if (added === c.count) return added;
-    // Some reports were stored already (another receiver's copy, or a redelivery): they gain the
-    // sources they lack. A statement of its own, so it sees rows a concurrent writer committed
-    // while the INSERT waited on them; rows locked in the INSERT's order.
-    await client.query(
+  /**
+   * Credits the sources a batch's already stored reports lack (another receiver's copy, or a
+   * redelivery). A statement of its own, after the insert has committed: it sees rows a
+   * concurrent writer committed while the insert waited on them, which the insert's own snapshot
+   * would not. Not atomic with the insert, and need not be: crediting is idempotent, and the
+   * batch is acked only after both, so a crash in between redelivers it and credits again.
+   * Rows are locked in primary-key order, like the insert's.
+   */
+  private async creditSources(c: HistoryColumns): Promise<void> {
+    await this.pool.query(
       `UPDATE ${this.s}.positions AS p
          SET sources = ARRAY(SELECT DISTINCT s FROM unnest(p.sources || l.sources) AS s ORDER BY s)
        FROM (SELECT q.mmsi, q.ts, q.report, i.src::text[] AS sources
@@ -195,57 +170,6 @@ export class PostgresHistoryStore implements HistoryStore {
        WHERE p.mmsi = l.mmsi AND p.ts = l.ts AND p.report = l.report`,
       [c.ts, c.reports, c.mmsi, c.sources],
     );
-    return added;
-  }
-
-  private async upsertVessels(client: pg.PoolClient, vessels: readonly VesselUpsert[]): Promise<number> {
-    // Short keys: the payload is parsed once by json_to_recordset (plain json: no jsonb
-    // conversion of rows that are read once), and every byte is encoded by the client.
-    const payload = vessels.map((v) => ({
-      m: v.mmsi,
-      ls: v.lastSeen,
-      ft: v.fix?.ts ?? null,
-      la: v.fix?.lat ?? null,
-      lo: v.fix?.lon ?? null,
-      sp: v.fix?.speed ?? null,
-      co: v.fix?.course ?? null,
-      he: v.fix?.heading ?? null,
-      st: v.static?.fields ?? null,
-      sts: v.static?.ts ?? null,
-      src: v.sources.length > MAX_VESSEL_SOURCES ? v.sources.slice(0, MAX_VESSEL_SOURCES) : v.sources,
-    }));
-    // The newer fix wins column by column as a unit; static fields merge key by key, newer values
-    // over older ones (a batch older than the stored static data only fills gaps); a report newer
-    // than the last one clears deleted_at (revives a soft-deleted vessel). Sources already all
-    // credited (the common case) keep the stored array instead of re-aggregating it.
-    const result = await client.query(
-      `INSERT INTO ${this.s}.vessels AS v (mmsi, last_seen, fix_ts, lat, lon, speed, course, heading, static, static_ts, sources)
-       SELECT x.m, to_timestamp(x.ls::float8 / 1000), to_timestamp(x.ft::float8 / 1000), x.la, x.lo, x.sp, x.co, x.he,
-              COALESCE(x.st, '{}'::jsonb), to_timestamp(x.sts::float8 / 1000), x.src
-       FROM json_to_recordset($1::json) AS x(m integer, ls bigint, ft bigint, la double precision, lo double precision,
-            sp real, co real, he real, st jsonb, sts bigint, src text[])
-       ORDER BY x.m
-       ON CONFLICT (mmsi) DO UPDATE SET
-         deleted_at = CASE WHEN EXCLUDED.last_seen > v.last_seen THEN NULL ELSE v.deleted_at END,
-         last_seen = GREATEST(v.last_seen, EXCLUDED.last_seen),
-         fix_ts  = CASE WHEN ${newerFix} THEN EXCLUDED.fix_ts  ELSE v.fix_ts  END,
-         lat     = CASE WHEN ${newerFix} THEN EXCLUDED.lat     ELSE v.lat     END,
-         lon     = CASE WHEN ${newerFix} THEN EXCLUDED.lon     ELSE v.lon     END,
-         speed   = CASE WHEN ${newerFix} THEN EXCLUDED.speed   ELSE v.speed   END,
-         course  = CASE WHEN ${newerFix} THEN EXCLUDED.course  ELSE v.course  END,
-         heading = CASE WHEN ${newerFix} THEN EXCLUDED.heading ELSE v.heading END,
-         static = CASE
-           WHEN EXCLUDED.static_ts IS NULL THEN v.static
-           WHEN v.static_ts IS NULL OR EXCLUDED.static_ts >= v.static_ts THEN v.static || EXCLUDED.static
-           ELSE EXCLUDED.static || v.static END,
-         static_ts = GREATEST(v.static_ts, EXCLUDED.static_ts),
-         sources = CASE WHEN EXCLUDED.sources <@ v.sources THEN v.sources ELSE (
-                     SELECT COALESCE(array_agg(s ORDER BY s), '{}') FROM (
-                       SELECT DISTINCT s FROM unnest(EXCLUDED.sources || v.sources) AS s LIMIT ${MAX_VESSEL_SOURCES}) AS u) END,
-         updated_at = now()`,
-      [JSON.stringify(payload)],
-    );
-    return result.rowCount ?? 0;
   }
 
   /**
@@ -328,6 +252,91 @@ export class PostgresHistoryStore implements HistoryStore {
 }
 
 const newerFix = 'EXCLUDED.fix_ts IS NOT NULL AND (v.fix_ts IS NULL OR EXCLUDED.fix_ts > v.fix_ts)';
+
+/**
+ * History rows and vessel upserts in ONE statement, so ONE round trip and no BEGIN/COMMIT:
+ * each round trip of a transaction waits for fusion's busy event loop, and a drain sampled in
+ * pg_stat_activity found the writing backends "idle in transaction" 4/5 of the time. A single
+ * statement is a transaction of its own, so the batch is still all or nothing.
+ *
+ * History: rows in primary-key order (mmsi, ts, report), then vessels in mmsi order, so every
+ * writer takes its locks in the same order and concurrent writers cannot deadlock. The vessels
+ * CTE reads the history CTE's count before its first row: Postgres runs data-modifying CTEs as
+ * they are read, and this makes the history insert finish first whatever the plan. Times convert in float8 (to_timestamp takes float8); a
+ * report id's 16 hex digits become its bigint through bit(64). RETURNING counts the rows
+ * really added (xmax tricks do not work on partitioned tables).
+ *
+ * Vessels: the newer fix wins column by column as a unit; static fields merge key by key,
+ * newer values over older ones (a batch older than the stored static data only fills gaps); a
+ * report newer than the last one clears deleted_at (revives a soft-deleted vessel). Sources
+ * already all credited (the common case) keep the stored array instead of re-aggregating it.
+ * Short JSON keys: the payload is parsed once by json_to_recordset (plain json: no jsonb
+ * conversion of rows that are read once), and every byte is encoded by the client.
+ */
+function writeStatement(schema: string): string {
+  return `WITH h AS (
+       INSERT INTO ${schema}.positions (ts, report, mmsi, lat, lon, speed, course, heading, status, msg_type, sources)
+       SELECT to_timestamp(x.ts_ms::float8 / 1000), x.report, x.mmsi, x.lat, x.lon, x.speed, x.course, x.heading, x.status, x.msg_type, x.sources::text[]
+       FROM (SELECT u.*, ('x' || u.report_hex)::bit(64)::bigint AS report
+             FROM unnest($1::bigint[], $2::text[], $3::integer[], $4::double precision[], $5::double precision[], $6::real[], $7::real[], $8::real[], $9::smallint[], $10::smallint[], $11::text[])
+               AS u(ts_ms, report_hex, mmsi, lat, lon, speed, course, heading, status, msg_type, sources)) AS x
+       ORDER BY x.mmsi, x.ts_ms, x.report
+       ON CONFLICT (mmsi, ts, report) DO NOTHING
+       RETURNING 1
+     ), v AS (
+       INSERT INTO ${schema}.vessels AS v (mmsi, last_seen, fix_ts, lat, lon, speed, course, heading, static, static_ts, sources)
+       SELECT x.m, to_timestamp(x.ls::float8 / 1000), to_timestamp(x.ft::float8 / 1000), x.la, x.lo, x.sp, x.co, x.he,
+              COALESCE(x.st, '{}'::jsonb), to_timestamp(x.sts::float8 / 1000), x.src
+       FROM json_to_recordset($12::json) AS x(m integer, ls bigint, ft bigint, la double precision, lo double precision,
+            sp real, co real, he real, st jsonb, sts bigint, src text[])
+       WHERE (SELECT count(*) FROM h) >= 0
+       ORDER BY x.m
+       ON CONFLICT (mmsi) DO UPDATE SET
+         deleted_at = CASE WHEN EXCLUDED.last_seen > v.last_seen THEN NULL ELSE v.deleted_at END,
+         last_seen = GREATEST(v.last_seen, EXCLUDED.last_seen),
+         fix_ts  = CASE WHEN ${newerFix} THEN EXCLUDED.fix_ts  ELSE v.fix_ts  END,
+         lat     = CASE WHEN ${newerFix} THEN EXCLUDED.lat     ELSE v.lat     END,
+         lon     = CASE WHEN ${newerFix} THEN EXCLUDED.lon     ELSE v.lon     END,
+         speed   = CASE WHEN ${newerFix} THEN EXCLUDED.speed   ELSE v.speed   END,
+         course  = CASE WHEN ${newerFix} THEN EXCLUDED.course  ELSE v.course  END,
+         heading = CASE WHEN ${newerFix} THEN EXCLUDED.heading ELSE v.heading END,
+         static = CASE
+           WHEN EXCLUDED.static_ts IS NULL THEN v.static
+           WHEN v.static_ts IS NULL OR EXCLUDED.static_ts >= v.static_ts THEN v.static || EXCLUDED.static
+           ELSE EXCLUDED.static || v.static END,
+         static_ts = GREATEST(v.static_ts, EXCLUDED.static_ts),
+         sources = CASE WHEN EXCLUDED.sources <@ v.sources THEN v.sources ELSE (
+                     SELECT COALESCE(array_agg(s ORDER BY s), '{}') FROM (
+                       SELECT DISTINCT s FROM unnest(EXCLUDED.sources || v.sources) AS s LIMIT ${MAX_VESSEL_SOURCES}) AS u) END,
+         updated_at = now()
+       RETURNING 1
+     )
+     SELECT (SELECT count(*) FROM h)::integer AS history, (SELECT count(*) FROM v)::integer AS vessels`;
+}
+
+/** The history columns as parameters $1..$11 of the write statement. */
+function historyParams(c: HistoryColumns): string[] {
+  return [c.ts, c.reports, c.mmsi, c.lat, c.lon, c.speed, c.course, c.heading, c.status, c.msgType, c.sources];
+}
+
+/** The vessel upserts as parameter $12 of the write statement (json_to_recordset). */
+function vesselPayload(vessels: readonly VesselUpsert[]): string {
+  return JSON.stringify(
+    vessels.map((v) => ({
+      m: v.mmsi,
+      ls: v.lastSeen,
+      ft: v.fix?.ts ?? null,
+      la: v.fix?.lat ?? null,
+      lo: v.fix?.lon ?? null,
+      sp: v.fix?.speed ?? null,
+      co: v.fix?.course ?? null,
+      he: v.fix?.heading ?? null,
+      st: v.static?.fields ?? null,
+      sts: v.static?.ts ?? null,
+      src: v.sources.length > MAX_VESSEL_SOURCES ? v.sources.slice(0, MAX_VESSEL_SOURCES) : v.sources,
+    })),
+  );
+}
 
 /**
  * One row per (key, ts), sources merged, deduplicated and sorted: ON CONFLICT cannot touch the
