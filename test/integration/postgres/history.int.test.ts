@@ -217,6 +217,17 @@ describe('Postgres history through PgBouncer (transaction pooling)', () => {
     expect(await count(`SELECT count(*) AS n FROM "${schema}".positions WHERE mmsi = 191`)).toBe(0);
   });
 
+  it('writes a batch all or nothing: a vessel row Postgres rejects keeps the batch\'s history out too', async () => {
+    // a heading beyond the range of `real`: only the vessels part of the statement fails
+    const bad = vessel(193, T0, { fix: { ts: T0, lat: 55, lon: 10, speed: 1, course: 2, heading: 1e39 } });
+    const err = await store.writeBatch({ history: [row('g1', 193, T0, ['rx1'])], vessels: [bad] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnrecoverableStoreError);
+    expect(await count(`SELECT count(*) AS n FROM "${schema}".positions WHERE mmsi = 193`)).toBe(0);
+    // the same batch with a valid vessel row goes in whole
+    const ok = await store.writeBatch({ history: [row('g1', 193, T0, ['rx1'])], vessels: [vessel(193, T0)] });
+    expect(ok).toMatchObject({ historyInserted: 1, vesselsUpserted: 1 });
+  });
+
   it('classifies an unreachable server and a missing schema as retryable', async () => {
     const closed = new PostgresHistoryStore({ pool: createPgPool({ url: 'postgres://postgres@127.0.0.1:1/postgres', connectTimeoutMs: 1_000 }), schema });
     const err = await closed.writeBatch({ history: [row('f1', 1, T0, ['rx1'])], vessels: [] }).catch((e: unknown) => e);
