@@ -57,11 +57,16 @@ describe('parseNear', () => {
 });
 
 describe('parseTimeRange', () => {
-  const limits = { defaultRangeMs: 3_600_000, maxRangeMs: 24 * 3_600_000 };
+  const limits = { defaultRangeMs: 3_600_000, maxRangeMs: 24 * 3_600_000, aheadMs: 60_000 };
   const now = Date.parse('2026-11-28T20:00:00Z');
 
-  it('defaults to the last hour', () => {
-    expect(parseTimeRange({}, now, limits)).toEqual({ fromMs: now - 3_600_000, toMs: now });
+  it('defaults to the last hour, reaching the accepted clock skew past now', () => {
+    expect(parseTimeRange({}, now, limits)).toEqual({ fromMs: now - 3_600_000, toMs: now + 60_000 });
+  });
+
+  it('counts the default range back from a given to, and keeps a given to as it is', () => {
+    expect(parseTimeRange({ to: '2026-11-28T19:00:00Z' }, now, limits)).toEqual({ fromMs: now - 2 * 3_600_000, toMs: now - 3_600_000 });
+    expect(parseTimeRange({ from: '2026-11-28T19:30:00Z' }, now, limits)).toEqual({ fromMs: now - 1_800_000, toMs: now + 60_000 });
   });
 
   it('reads ISO 8601 with a zone and epoch milliseconds', () => {

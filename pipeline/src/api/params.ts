@@ -110,17 +110,21 @@ export function parseTime(raw: string, parameter: string): number {
 }
 
 /**
- * The `[from, to]` of a track request. Defaults: `to` = now, `from` = `to` − `defaultRangeMs`.
- * Rejects an inverted range and one wider than `maxRangeMs`, so one request cannot scan a year
- * of history partitions.
+ * The `[from, to]` of a track request. Defaults: `to` = now + `aheadMs`, `from` = now (or the
+ * given `to`) − `defaultRangeMs`. A report's time comes from its receiver's clock and its own
+ * UTC-second field, and fusion accepts it up to a clock-skew bound in the future; the newest
+ * points of a track are often a few seconds "ahead" of the API's clock, and a window ending at
+ * now would leave them out until that moment passed. Rejects an inverted range and one wider
+ * than `maxRangeMs`, so one request cannot scan a year of history partitions.
  */
 export function parseTimeRange(
   query: { from?: string; to?: string },
   nowMs: number,
-  limits: { defaultRangeMs: number; maxRangeMs: number },
+  limits: { defaultRangeMs: number; maxRangeMs: number; aheadMs: number },
 ): { fromMs: number; toMs: number } {
-  const toMs = query.to !== undefined ? parseTime(query.to, 'to') : nowMs;
-  const fromMs = query.from !== undefined ? parseTime(query.from, 'from') : toMs - Math.min(limits.defaultRangeMs, limits.maxRangeMs);
+  const toMs = query.to !== undefined ? parseTime(query.to, 'to') : nowMs + limits.aheadMs;
+  const rangeEnd = query.to !== undefined ? toMs : nowMs;
+  const fromMs = query.from !== undefined ? parseTime(query.from, 'from') : rangeEnd - Math.min(limits.defaultRangeMs, limits.maxRangeMs);
   if (fromMs > toMs) {
     throw new ApiError('AISFLOW_ERR_API_INVALID_RANGE', `from (${new Date(fromMs).toISOString()}) is after to (${new Date(toMs).toISOString()})`, {
       parameter: 'from',

@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import { FusionEnv } from '../config/fusion.js';
 import type { DlqAdmin } from '../dlq/types.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { ErrorCodes } from '../shared/errors.js';
@@ -32,6 +33,11 @@ export interface ApiLimits {
   maxTrackRangeMs: number;
   /** range when `from` is not given @default 1 hour (ms) */
   defaultTrackRangeMs: number;
+  /**
+   * how far past now a track reaches when `to` is not given: the clock skew fusion accepts
+   * (AISFLOW_FUSION_MAX_FUTURE_SKEW_MS) @default 60000 (ms)
+   */
+  trackAheadMs: number;
   /** @default 500000 (m) */
   maxRadiusM: number;
   /** @default 15000 (ms) */
@@ -50,6 +56,7 @@ export const defaultLimits: ApiLimits = {
   maxTrackPoints: 10_000,
   maxTrackRangeMs: 7 * 24 * 3_600_000,
   defaultTrackRangeMs: 3_600_000,
+  trackAheadMs: FusionEnv.properties.AISFLOW_FUSION_MAX_FUTURE_SKEW_MS.default,
   maxRadiusM: 500_000,
   sseHeartbeatMs: 15_000,
   sseMaxBufferedBytes: 1_048_576,

@@ -74,8 +74,8 @@ export function vesselRoutes(app: FastifyInstance, ctx: ApiContext): void {
         summary: 'Position history from Postgres over [from, to], oldest first, bounded in points and range',
         params: MmsiParams,
         querystring: Type.Object({
-          from: Type.Optional(Type.String({ maxLength: 40, description: 'ISO 8601 with zone, or ms since the epoch; default to − 1 h' })),
-          to: Type.Optional(Type.String({ maxLength: 40, description: 'ISO 8601 with zone, or ms since the epoch; default now' })),
+          from: Type.Optional(Type.String({ maxLength: 40, description: 'ISO 8601 with zone, or ms since the epoch; default 1 h before now (or before to)' })),
+          to: Type.Optional(Type.String({ maxLength: 40, description: 'ISO 8601 with zone, or ms since the epoch; default now plus the clock skew fusion accepts (60 s): reports stamped by receiver clocks running ahead are part of the latest track' })),
           format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('geojson')], { default: 'json' })),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: limits.maxTrackPoints, default: limits.maxTrackPoints })),
         }),
@@ -93,6 +93,7 @@ export function vesselRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const { fromMs, toMs } = parseTimeRange(request.query, clock.now(), {
         defaultRangeMs: limits.defaultTrackRangeMs,
         maxRangeMs: limits.maxTrackRangeMs,
+        aheadMs: limits.trackAheadMs,
       });
       const limit = request.query.limit ?? limits.maxTrackPoints;
       // One extra point tells a full page from a truncated one without a count query.
