@@ -69,6 +69,10 @@ describe('parseTimeRange', () => {
     expect(parseTimeRange({ from: '2026-11-28T19:30:00Z' }, now, limits)).toEqual({ fromMs: now - 1_800_000, toMs: now + 60_000 });
   });
 
+  it('keeps a default range within the widest allowed, the allowance past now included', () => {
+    expect(parseTimeRange({}, now, { ...limits, maxRangeMs: 3_600_000 })).toEqual({ fromMs: now + 60_000 - 3_600_000, toMs: now + 60_000 });
+  });
+
   it('reads ISO 8601 with a zone and epoch milliseconds', () => {
     expect(parseTime('2026-11-28T19:00:00Z', 'from')).toBe(now - 3_600_000);
     expect(parseTime('2026-11-28T21:00:00+01:00', 'from')).toBe(now);

@@ -124,7 +124,8 @@ export function parseTimeRange(
 ): { fromMs: number; toMs: number } {
   const toMs = query.to !== undefined ? parseTime(query.to, 'to') : nowMs + limits.aheadMs;
   const rangeEnd = query.to !== undefined ? toMs : nowMs;
-  const fromMs = query.from !== undefined ? parseTime(query.from, 'from') : rangeEnd - Math.min(limits.defaultRangeMs, limits.maxRangeMs);
+  // never wider than maxRangeMs, the allowance past now included
+  const fromMs = query.from !== undefined ? parseTime(query.from, 'from') : Math.max(rangeEnd - limits.defaultRangeMs, toMs - limits.maxRangeMs);
   if (fromMs > toMs) {
     throw new ApiError('AISFLOW_ERR_API_INVALID_RANGE', `from (${new Date(fromMs).toISOString()}) is after to (${new Date(toMs).toISOString()})`, {
       parameter: 'from',
