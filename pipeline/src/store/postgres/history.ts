@@ -262,9 +262,10 @@ const newerFix = 'EXCLUDED.fix_ts IS NOT NULL AND (v.fix_ts IS NULL OR EXCLUDED.
  * History: rows in primary-key order (mmsi, ts, report), then vessels in mmsi order, so every
  * writer takes its locks in the same order and concurrent writers cannot deadlock. The vessels
  * CTE reads the history CTE's count before its first row: Postgres runs data-modifying CTEs as
- * they are read, and this makes the history insert finish first whatever the plan. Times convert in float8 (to_timestamp takes float8); a
- * report id's 16 hex digits become its bigint through bit(64). RETURNING counts the rows
- * really added (xmax tricks do not work on partitioned tables).
+ * they are read, and this makes the history insert finish first whatever the plan. Times
+ * convert in float8 (to_timestamp takes float8); a report id's 16 hex digits become its bigint
+ * through bit(64). RETURNING counts the rows really added (xmax tricks do not work on
+ * partitioned tables).
  *
  * Vessels: the newer fix wins column by column as a unit; static fields merge key by key,
  * newer values over older ones (a batch older than the stored static data only fills gaps); a
