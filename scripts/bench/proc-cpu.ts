@@ -13,7 +13,7 @@ export function cpuSecondsByProcess(names: readonly string[]): Map<string, numbe
   const out = new Map<string, number>();
   for (const [name, pids] of processesNamed(names)) {
     let seconds = 0;
-    for (const stat of pids.map(statOf)) if (stat !== undefined) seconds += ticksOf(stat) / TICKS_PER_SECOND;
+    for (const used of cpuSecondsOfPids(pids).values()) seconds += used;
     out.set(name, seconds);
   }
   return out;
